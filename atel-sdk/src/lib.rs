@@ -1,0 +1,27 @@
+//! A type-safe Tinybird SDK.
+//!
+//! Define datasources and pipes as Rust types with `#[derive(Datasource)]` and `#[pipe(...)]`; get the
+//! Tinybird datafiles, typed ingest and typed queries, with mistakes caught by the compiler.
+
+pub mod client;
+pub mod datafile;
+pub mod error;
+pub mod schema;
+pub mod telemetry;
+
+pub use atel_derive::Datasource;
+pub use client::TinybirdClient;
+pub use error::Error;
+pub use schema::{
+    ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Pipe, PipeSchema,
+};
+
+/// Not public API: paths used by the code the macros generate.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::schema::{ChType, Column, ColumnType, Engine, Node, Param};
+    pub use serde;
+    pub use std::borrow::Cow;
+    pub use std::string::String;
+    pub use std::vec::Vec;
+}

@@ -1,0 +1,369 @@
+//! The model of a Tinybird project as Rust values: datasources, pipes and ClickHouse column types.
+//!
+//! `#[derive(Datasource)]` and `#[pipe(...)]` generate implementations of the traits here; the
+//! [`datafile`](crate::datafile) module renders them as `.datasource` / `.pipe` text.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// A ClickHouse column type, as Tinybird writes it in a `.datasource` schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChType {
+    /// `String`
+    String,
+    /// `Bool`
+    Bool,
+    /// `UInt8`
+    UInt8,
+    /// `UInt16`
+    UInt16,
+    /// `UInt32`
+    UInt32,
+    /// `UInt64`
+    UInt64,
+    /// `Int8`
+    Int8,
+    /// `Int16`
+    Int16,
+    /// `Int32`
+    Int32,
+    /// `Int64`
+    Int64,
+    /// `Float32`
+    Float32,
+    /// `Float64`
+    Float64,
+    /// `UUID`
+    Uuid,
+    /// `Date`
+    Date,
+    /// `DateTime`
+    DateTime,
+    /// `DateTime64(precision)`
+    DateTime64(u8),
+    /// `Nullable(T)`
+    Nullable(Box<ChType>),
+    /// `LowCardinality(T)`
+    LowCardinality(Box<ChType>),
+    /// `Array(T)`
+    Array(Box<ChType>),
+    /// `Map(K, V)`
+    Map(Box<ChType>, Box<ChType>),
+    /// A type written out by hand (`#[tinybird(type = "...")]`), rendered verbatim.
+    Raw(String),
+}
+
+impl ChType {
+    /// Whether values of this type are JSON arrays, so the column's JSON path ends in `[:]`.
+    pub fn is_array(&self) -> bool {
+        match self {
+            Self::Array(_) => true,
+            Self::Nullable(inner) | Self::LowCardinality(inner) => inner.is_array(),
+            Self::Raw(raw) => raw.trim_start().starts_with("Array("),
+            _ => false,
+        }
+    }
+
+    /// Whether this is `Nullable(...)`, possibly inside `LowCardinality(...)`.
+    pub fn is_nullable(&self) -> bool {
+        match self {
+            Self::Nullable(_) => true,
+            Self::LowCardinality(inner) => inner.is_nullable(),
+            Self::Raw(raw) => {
+                let raw = raw.trim_start();
+                raw.starts_with("Nullable(") || raw.starts_with("LowCardinality(Nullable(")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ChType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String => f.write_str("String"),
+            Self::Bool => f.write_str("Bool"),
+            Self::UInt8 => f.write_str("UInt8"),
+            Self::UInt16 => f.write_str("UInt16"),
+            Self::UInt32 => f.write_str("UInt32"),
+            Self::UInt64 => f.write_str("UInt64"),
+            Self::Int8 => f.write_str("Int8"),
+            Self::Int16 => f.write_str("Int16"),
+            Self::Int32 => f.write_str("Int32"),
+            Self::Int64 => f.write_str("Int64"),
+            Self::Float32 => f.write_str("Float32"),
+            Self::Float64 => f.write_str("Float64"),
+            Self::Uuid => f.write_str("UUID"),
+            Self::Date => f.write_str("Date"),
+            Self::DateTime => f.write_str("DateTime"),
+            Self::DateTime64(precision) => write!(f, "DateTime64({precision})"),
+            Self::Nullable(inner) => write!(f, "Nullable({inner})"),
+            Self::LowCardinality(inner) => write!(f, "LowCardinality({inner})"),
+            Self::Array(inner) => write!(f, "Array({inner})"),
+            Self::Map(key, value) => write!(f, "Map({key}, {value})"),
+            Self::Raw(raw) => f.write_str(raw),
+        }
+    }
+}
+
+/// Maps a Rust type to the ClickHouse column type that holds its JSON form.
+///
+/// Implemented for the types a Tinybird row needs; `#[derive(Datasource)]` calls it for every field,
+/// so a field of a type without an implementation is a compile error on that field. Use
+/// `#[tinybird(type = "...")]` on the field to name the type yourself.
+pub trait ColumnType {
+    /// The ClickHouse type.
+    fn ch_type() -> ChType;
+}
+
+macro_rules! column_type {
+    ($($rust:ty => $ch:ident),* $(,)?) => {
+        $(impl ColumnType for $rust {
+            fn ch_type() -> ChType {
+                ChType::$ch
+            }
+        })*
+    };
+}
+
+column_type! {
+    String => String,
+    &str => String,
+    bool => Bool,
+    u8 => UInt8,
+    u16 => UInt16,
+    u32 => UInt32,
+    u64 => UInt64,
+    i8 => Int8,
+    i16 => Int16,
+    i32 => Int32,
+    i64 => Int64,
+    f32 => Float32,
+    f64 => Float64,
+}
+
+impl<T: ColumnType> ColumnType for Option<T> {
+    fn ch_type() -> ChType {
+        ChType::Nullable(Box::new(T::ch_type()))
+    }
+}
+
+impl<T: ColumnType> ColumnType for Vec<T> {
+    fn ch_type() -> ChType {
+        ChType::Array(Box::new(T::ch_type()))
+    }
+}
+
+impl<V: ColumnType, S> ColumnType for HashMap<String, V, S> {
+    fn ch_type() -> ChType {
+        ChType::Map(Box::new(ChType::String), Box::new(V::ch_type()))
+    }
+}
+
+impl<V: ColumnType> ColumnType for BTreeMap<String, V> {
+    fn ch_type() -> ChType {
+        ChType::Map(Box::new(ChType::String), Box::new(V::ch_type()))
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl ColumnType for chrono::DateTime<chrono::Utc> {
+    fn ch_type() -> ChType {
+        ChType::DateTime64(3)
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl ColumnType for chrono::NaiveDateTime {
+    fn ch_type() -> ChType {
+        ChType::DateTime64(3)
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl ColumnType for chrono::NaiveDate {
+    fn ch_type() -> ChType {
+        ChType::Date
+    }
+}
+
+#[cfg(feature = "uuid")]
+impl ColumnType for uuid::Uuid {
+    fn ch_type() -> ChType {
+        ChType::Uuid
+    }
+}
+
+/// One column of a datasource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The column name, equal to the JSON key sent for it.
+    pub name: &'static str,
+    /// The ClickHouse type.
+    pub ty: ChType,
+    /// The JSONPath the column is read from; `None` means `$.<name>` (`$.<name>[:]` for arrays).
+    pub json_path: Option<&'static str>,
+    /// A `DEFAULT` expression.
+    pub default: Option<&'static str>,
+    /// A `CODEC(...)` argument list, e.g. `ZSTD(1)`.
+    pub codec: Option<&'static str>,
+}
+
+impl Column {
+    /// A column read from `$.<name>` with no default or codec.
+    pub fn new(name: &'static str, ty: ChType) -> Self {
+        Self {
+            name,
+            ty,
+            json_path: None,
+            default: None,
+            codec: None,
+        }
+    }
+
+    /// The JSONPath written in the schema: the explicit one, or `$.<name>` (`[:]` added for arrays).
+    pub fn effective_json_path(&self) -> String {
+        if let Some(path) = self.json_path {
+            return path.to_owned();
+        }
+        let mut path = format!("$.{}", self.name);
+        if self.ty.is_array() {
+            path.push_str("[:]");
+        }
+        path
+    }
+}
+
+/// The table engine of a datasource and its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Engine {
+    /// The engine name: `MergeTree` (the default when `None`), `ReplacingMergeTree`, `SummingMergeTree`, ….
+    pub kind: Option<&'static str>,
+    /// `ENGINE_SORTING_KEY`.
+    pub sorting_key: Option<&'static str>,
+    /// `ENGINE_PARTITION_KEY`.
+    pub partition_key: Option<&'static str>,
+    /// `ENGINE_TTL`.
+    pub ttl: Option<&'static str>,
+    /// `ENGINE_VER` (`ReplacingMergeTree` only).
+    pub ver: Option<&'static str>,
+    /// `ENGINE_SETTINGS`.
+    pub settings: Option<&'static str>,
+}
+
+/// Everything a `.datasource` file says about a datasource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasourceSchema {
+    /// The datasource name (the `.datasource` file's stem and the Events API's `name`).
+    pub name: &'static str,
+    /// `DESCRIPTION`.
+    pub description: Option<&'static str>,
+    /// The columns, in order.
+    pub columns: Vec<Column>,
+    /// The engine.
+    pub engine: Engine,
+}
+
+/// A row type of a Tinybird datasource. Derive it with `#[derive(Datasource)]`.
+pub trait Datasource {
+    /// The datasource name.
+    const NAME: &'static str;
+
+    /// The full schema.
+    fn schema() -> DatasourceSchema;
+
+    /// The `.datasource` file text.
+    fn datafile() -> String {
+        crate::datafile::render_datasource(&Self::schema())
+    }
+}
+
+/// The node of a pipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// The node name.
+    pub name: &'static str,
+    /// The node's `DESCRIPTION`.
+    pub description: Option<&'static str>,
+    /// The node SQL (with a leading `%` line when it uses templates).
+    pub sql: &'static str,
+}
+
+/// A template parameter a pipe accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// The parameter name as sent in the query string.
+    pub name: &'static str,
+    /// The Tinybird template type function, e.g. `Int32`, `String`, `DateTime`.
+    pub template_type: &'static str,
+    /// The default in the SQL, as written there.
+    pub default: Option<&'static str>,
+    /// Whether the endpoint requires it.
+    pub required: bool,
+    /// What it means.
+    pub description: Option<&'static str>,
+}
+
+/// Everything a `.pipe` file says about a pipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipeSchema {
+    /// The pipe name (the file stem and the endpoint path).
+    pub name: &'static str,
+    /// `DESCRIPTION`.
+    pub description: Option<&'static str>,
+    /// The nodes, in order; the last one is the endpoint.
+    pub nodes: Vec<Node>,
+    /// The template parameters.
+    pub params: Vec<Param>,
+}
+
+/// The parameters of a Tinybird endpoint, with its typed output row. Generate it with `#[pipe(...)]`.
+pub trait Pipe {
+    /// The pipe name.
+    const NAME: &'static str;
+    /// One row of the endpoint's `data`.
+    type Output: serde::de::DeserializeOwned;
+
+    /// The parameters as query pairs; `None` values are left out.
+    fn params(&self) -> Vec<(&'static str, String)>;
+
+    /// The full schema.
+    fn schema() -> PipeSchema;
+
+    /// The `.pipe` file text.
+    fn datafile() -> String {
+        crate::datafile::render_pipe(&Self::schema())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_types_map_to_clickhouse_types() {
+        assert_eq!(String::ch_type().to_string(), "String");
+        assert_eq!(<Option<u64>>::ch_type().to_string(), "Nullable(UInt64)");
+        assert_eq!(<Vec<String>>::ch_type().to_string(), "Array(String)");
+        assert_eq!(
+            <HashMap<String, Vec<i32>>>::ch_type().to_string(),
+            "Map(String, Array(Int32))"
+        );
+        assert_eq!(
+            <chrono::DateTime<chrono::Utc>>::ch_type().to_string(),
+            "DateTime64(3)"
+        );
+        assert_eq!(uuid::Uuid::ch_type().to_string(), "UUID");
+    }
+
+    #[test]
+    fn json_path_marks_arrays() {
+        let tags = Column::new("tags", <Vec<String>>::ch_type());
+        assert_eq!(tags.effective_json_path(), "$.tags[:]");
+        let raw = Column::new("xs", ChType::Raw("Array(UInt8)".into()));
+        assert_eq!(raw.effective_json_path(), "$.xs[:]");
+        let name = Column::new("name", ChType::String);
+        assert_eq!(name.effective_json_path(), "$.name");
+    }
+}

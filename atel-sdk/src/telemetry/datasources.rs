@@ -1,0 +1,1 @@
+//! The three telemetry datasources.

@@ -1,0 +1,1 @@
+//! Per-model prices and the per-request cost rules Claude Code itself applies.

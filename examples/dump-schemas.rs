@@ -1,0 +1,2 @@
+//! Writes the Tinybird datafiles of the telemetry schema into `tinybird/`.
+fn main() {}

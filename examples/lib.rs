@@ -1,0 +1,1 @@
+//! Examples for atel; see the `[[example]]` targets.

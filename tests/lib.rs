@@ -1,0 +1,1 @@
+//! Integration tests for atel live under `tests/`; this library holds their shared support code.
