@@ -2,9 +2,18 @@
 
 use proc_macro::TokenStream;
 
+mod ctxt;
+
 /// Derives `atel_sdk::Datasource` for a row struct.
 #[proc_macro_derive(Datasource, attributes(tinybird))]
 pub fn derive_datasource(input: TokenStream) -> TokenStream {
     let _ = input;
     TokenStream::new()
+}
+
+/// Turns a params struct into a Tinybird pipe: `impl atel_sdk::Pipe` and a typed query method.
+#[proc_macro_attribute]
+pub fn pipe(args: TokenStream, input: TokenStream) -> TokenStream {
+    let _ = args;
+    input
 }

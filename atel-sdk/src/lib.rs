@@ -9,7 +9,7 @@ pub mod error;
 pub mod schema;
 pub mod telemetry;
 
-pub use atel_derive::Datasource;
+pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
 pub use schema::{
