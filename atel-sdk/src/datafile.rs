@@ -26,16 +26,17 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
     }
     out.push('\n');
     let engine = &schema.engine;
-    let _ = writeln!(out, "ENGINE \"{}\"", engine.kind.unwrap_or("MergeTree"));
+    let _ = writeln!(out, "ENGINE {}", engine.kind.unwrap_or("MergeTree"));
+    // Alphabetical, unquoted: exactly what `tb fmt` writes, so a generated file is a fixed point of it.
     for (key, value) in [
         ("ENGINE_PARTITION_KEY", engine.partition_key),
-        ("ENGINE_SORTING_KEY", engine.sorting_key),
-        ("ENGINE_VER", engine.ver),
-        ("ENGINE_TTL", engine.ttl),
         ("ENGINE_SETTINGS", engine.settings),
+        ("ENGINE_SORTING_KEY", engine.sorting_key),
+        ("ENGINE_TTL", engine.ttl),
+        ("ENGINE_VER", engine.ver),
     ] {
         if let Some(value) = value {
-            let _ = writeln!(out, "{key} \"{}\"", escape_quoted(value));
+            let _ = writeln!(out, "{key} {}", one_line(value));
         }
     }
     out
@@ -81,15 +82,14 @@ fn render_column(out: &mut String, column: &Column) {
     }
 }
 
-/// Writes `KEY >` and the text indented by four spaces, one line per line (blank lines stay blank).
+/// Writes `KEY >` and the text's non-blank lines indented by four spaces. Descriptions are trimmed
+/// (as `tb fmt` does); SQL keeps its own indentation.
 fn write_block(out: &mut String, key: &str, text: &str) {
     let _ = writeln!(out, "{key} >");
-    for line in text.trim_matches('\n').lines() {
-        if line.trim().is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "{INDENT}{line}");
-        }
+    let keep_indent = key == "SQL";
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let line = if keep_indent { line.trim_end() } else { line.trim() };
+        let _ = writeln!(out, "{INDENT}{line}");
     }
 }
 
@@ -107,6 +107,7 @@ pub fn quote_identifier(name: &str) -> String {
     quoted
 }
 
-fn escape_quoted(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
+/// Engine values live on one line: folds any line breaks and runs of spaces into single spaces.
+fn one_line(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -167,21 +167,18 @@ impl<V: ColumnType> ColumnType for BTreeMap<String, V> {
     }
 }
 
-#[cfg(feature = "chrono")]
 impl ColumnType for chrono::DateTime<chrono::Utc> {
     fn ch_type() -> ChType {
         ChType::DateTime64(3)
     }
 }
 
-#[cfg(feature = "chrono")]
 impl ColumnType for chrono::NaiveDateTime {
     fn ch_type() -> ChType {
         ChType::DateTime64(3)
     }
 }
 
-#[cfg(feature = "chrono")]
 impl ColumnType for chrono::NaiveDate {
     fn ch_type() -> ChType {
         ChType::Date
