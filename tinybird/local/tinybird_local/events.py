@@ -1,0 +1,197 @@
+"""The Events API: NDJSON rows mapped through the datasource's JSON paths; rows that do not fit
+the schema go to `<datasource>_quarantine` and the rest land."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import Engine, EngineError, quote_ident, quote_string
+from .project import Column, Datasource
+
+_MISSING = object()
+_ROW_RE = re.compile(r"\(at row (\d+)\)")
+_KEY_RE = re.compile(r"while reading the value of key ([^)\s:]+)")
+_INT_RE = re.compile(r"^(?:LowCardinality\()?(?:Nullable\()?(U?)Int(8|16|32|64|128|256)\)*$")
+_PATH_PART_RE = re.compile(r"\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(:|\*|\d+)\]|\.?([^.\[\]]+)")
+
+# Settings for reading the rows: ISO 8601 / RFC 3339 timestamps like Tinybird accepts, and no
+# parallel parsing so an error names the exact row.
+READ_SETTINGS = "date_time_input_format = 'best_effort', input_format_parallel_parsing = 0"
+
+
+@dataclass
+class IngestResult:
+    successful_rows: int
+    quarantined_rows: int
+
+
+@dataclass
+class _Rejected:
+    values: dict[str, Any]  # column -> original value (or _MISSING)
+    column: str
+    error: str
+
+
+def parse_path(path: str) -> list[str | int]:
+    """`$.a.b[:]` -> ['a', 'b'] (a trailing `[:]` only says the value is an array)."""
+    body = path.strip()
+    if body.startswith("$"):
+        body = body[1:]
+    parts: list[str | int] = []
+    for quoted1, quoted2, index, plain in _PATH_PART_RE.findall(body):
+        if quoted1 or quoted2:
+            parts.append(quoted1 or quoted2)
+        elif index in (":", "*"):
+            continue
+        elif index:
+            parts.append(int(index))
+        elif plain:
+            parts.append(plain)
+    return parts
+
+
+def extract(row: Any, path: list[str | int]) -> Any:
+    value = row
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(value, list) or part >= len(value):
+                return _MISSING
+            value = value[part]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return _MISSING
+    return value
+
+
+def _check(column: Column, value: Any) -> str | None:
+    """Checks ClickHouse's JSON reader is lenient about; None when the value may go on."""
+    if value is _MISSING or value is None:
+        if column.nullable or column.default:
+            return None
+        return f"value is missing and column '{column.name}' is not Nullable and has no DEFAULT"
+    match = _INT_RE.match(column.type)
+    if match:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return f"value '{_as_text(value)}' on column '{column.name}' is not {column.type}"
+        try:
+            number = int(value)
+        except ValueError:
+            return f"value '{value}' on column '{column.name}' is not {column.type}"
+        bits = int(match.group(2))
+        low, high = (0, 2**bits - 1) if match.group(1) else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        if not low <= number <= high:
+            return f"value '{value}' on column '{column.name}' is out of range for {column.type}"
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    if value is _MISSING or value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _mapped_line(columns: list[Column], values: dict[str, Any]) -> str:
+    out = {}
+    for column in columns:
+        value = values[column.name]
+        if value is _MISSING or (value is None and column.default and not column.nullable):
+            continue  # omitted: ClickHouse applies the column's DEFAULT (or NULL)
+        out[column.name] = value
+    return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+
+
+def _structure(columns: list[Column]) -> str:
+    return ", ".join(f"{quote_ident(c.name)} {c.type}" for c in columns)
+
+
+class Ingestor:
+    """Writes NDJSON bodies into datasources."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def ingest(self, ds: Datasource, body: str) -> IngestResult:
+        paths = {c.name: parse_path(c.jsonpath) for c in ds.columns}
+        accepted: list[tuple[dict[str, Any], str]] = []
+        rejected: list[_Rejected] = []
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                rejected.append(_Rejected({c.name: _MISSING for c in ds.columns}, "", f"invalid JSON: {exc}"))
+                continue
+            if not isinstance(row, dict):
+                rejected.append(_Rejected({c.name: _MISSING for c in ds.columns}, "", "a row must be a JSON object"))
+                continue
+            values = {c.name: extract(row, paths[c.name]) for c in ds.columns}
+            problem = next(((c.name, e) for c in ds.columns if (e := _check(c, values[c.name]))), None)
+            if problem:
+                rejected.append(_Rejected(values, *problem))
+            else:
+                accepted.append((values, _mapped_line(ds.columns, values)))
+
+        with self.engine.lock:
+            good = self._validate(ds, accepted, rejected)
+            if good:
+                data = "\n".join(line for _, line in good)
+                self.engine.execute(
+                    f"INSERT INTO {quote_ident(ds.name)} SETTINGS {READ_SETTINGS} FORMAT JSONEachRow\n{data}\n"
+                )
+            if rejected:
+                self._quarantine(ds, rejected)
+        return IngestResult(len(good), len(rejected))
+
+    def _validate(
+        self, ds: Datasource, rows: list[tuple[dict[str, Any], str]], rejected: list[_Rejected]
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Let ClickHouse parse the rows without writing; move each row it refuses to `rejected`."""
+        good: list[tuple[dict[str, Any], str]] = []
+        rest = rows
+        structure = quote_string(_structure(ds.columns))
+        while rest:
+            data = quote_string("\n".join(line for _, line in rest))
+            sql = f"SELECT count() FROM format(JSONEachRow, {structure}, {data}) SETTINGS {READ_SETTINGS}"
+            try:
+                self.engine.query(sql, "TabSeparated")
+                good.extend(rest)
+                break
+            except EngineError as exc:
+                row = _ROW_RE.search(exc.message)
+                if not row or not 1 <= int(row.group(1)) <= len(rest):
+                    raise
+                index = int(row.group(1)) - 1
+                good.extend(rest[:index])
+                values = rest[index][0]
+                key = _KEY_RE.search(exc.message)
+                column = key.group(1).strip("`'\"") if key else ""
+                rejected.append(_Rejected(values, column, _row_error(ds, column, values, exc)))
+                rest = rest[index + 1 :]
+        return good
+
+    def _quarantine(self, ds: Datasource, rejected: list[_Rejected]) -> None:
+        lines = []
+        for item in rejected:
+            row: dict[str, Any] = {
+                "c__error_column": [item.column] if item.column else [],
+                "c__error": [item.error],
+            }
+            for column in ds.columns:
+                row[column.name] = _as_text(item.values.get(column.name, _MISSING))
+            lines.append(json.dumps(row, ensure_ascii=False))
+        data = "\n".join(lines)
+        self.engine.execute(f"INSERT INTO {quote_ident(ds.quarantine_name)} FORMAT JSONEachRow\n{data}\n")
+
+
+def _row_error(ds: Datasource, column: str, values: dict[str, Any], exc: EngineError) -> str:
+    by_name = {c.name: c for c in ds.columns}
+    if column in by_name:
+        return f"value '{_as_text(values.get(column))}' on column '{column}' is not {by_name[column].type}"
+    return exc.short

@@ -1,0 +1,258 @@
+"""The API: which URL does what, in Tinybird's request and response shapes."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any
+
+from .deploy import Workspace
+from .engine import Engine, EngineError
+from .events import Ingestor
+from .pipes import TemplateError, first_keyword, has_format, pipe_ctes_for, pipe_sql, strip_sql, with_ctes
+from .server import HttpError, Request, Response, Router
+
+# The events API's request size limit (Tinybird's free plan: 10 MB per request).
+MAX_EVENTS_BODY = 10 * 1024 * 1024
+
+PIPE_FORMATS = {
+    "json": ("JSON", "application/json"),
+    "ndjson": ("JSONEachRow", "application/x-ndjson"),
+    "csv": ("CSVWithNames", "text/csv"),
+}
+_UNKNOWN_TABLE_RES = (
+    re.compile(r"identifier '([^']+)'"),
+    re.compile(r"Table (\S+) does not exist"),
+    re.compile(r"Could not find table: (\S+)"),
+    re.compile(r"Database (\S+) does not exist"),
+)
+_SQL_ALLOWED = ("SELECT", "WITH", "DESCRIBE", "DESC")
+
+
+class Api:
+    def __init__(self, engine: Engine, workspace: Workspace, token: str, url: str) -> None:
+        self.engine = engine
+        self.workspace = workspace
+        self.token = token
+        self.url = url
+        self.ingestor = Ingestor(engine)
+
+    def router(self) -> Router:
+        r = Router()
+        r.add("GET", "/tokens", self.tokens, auth=False)
+        r.add("GET", "/v0/health", self.health, auth=False)
+        r.add("GET", "/", self.health, auth=False)
+        r.add("GET", "/v1/workspace|/v0/workspace", self.workspace_info)
+        r.add("GET", "/v0/regions", self.regions)
+        r.add("GET", "/v0/jobs", lambda _: Response.json(200, {"jobs": []}))
+        r.add("POST", "/v1/deploy", self.deploy)
+        r.add("POST", "/v1/build", self.build)
+        r.add("GET", "/v1/deployments", self.deployments)
+        r.add("GET", r"/v1/deployments/(?P<id>\d+)", self.deployment)
+        r.add("DELETE", r"/v1/deployments/(?P<id>\d+)", self.discard)
+        r.add("POST", r"/v1/deployments/(?P<id>\d+)/set-live", self.set_live)
+        r.add("POST", "/v0/events", self.events)
+        r.add("GET", "/v0/datasources", self.datasources)
+        r.add("GET", "/v0/pipes", self.pipes)
+        r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv)", self.pipe)
+        r.add("GET|POST", "/v0/sql", self.sql)
+        return r
+
+    # ---- meta ----------------------------------------------------------------------------------
+
+    def tokens(self, _: Request) -> Response:
+        t = self.token
+        return Response.json(200, {"user_token": t, "admin_token": t, "workspace_admin_token": t})
+
+    def health(self, _: Request) -> Response:
+        return Response.json(200, {"status": "ok"})
+
+    def workspace_info(self, _: Request) -> Response:
+        info = {
+            "id": "00000000-0000-0000-0000-000000000001",
+            "name": "local",
+            "is_forward": True,
+            "is_branch": False,
+            "main": None,
+            "token": self.token,
+        }
+        return Response.json(200, info)
+
+    def regions(self, _: Request) -> Response:
+        region = {"name": "local", "provider": "local", "api_host": self.url, "host": self.url, "default_password": ""}
+        return Response.json(200, {"regions": [region]})
+
+    # ---- deployments ---------------------------------------------------------------------------
+
+    def _files(self, request: Request) -> dict[str, str]:
+        files = {}
+        for name, filename, payload in request.multipart():
+            if name == "data_project://" and filename:
+                try:
+                    files[filename] = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise HttpError(400, f"{filename} is not UTF-8 text") from None
+        return files
+
+    def deploy(self, request: Request) -> Response:
+        result = self.workspace.deploy(
+            self._files(request),
+            check=request.flag("check"),
+            auto_promote=request.flag("auto_promote"),
+            allow_destructive=request.flag("allow_destructive_operations"),
+        )
+        return Response.json(200, result)
+
+    def build(self, request: Request) -> Response:
+        """`tb build`: apply at once; a build workspace's data is disposable."""
+        result = self.workspace.deploy(self._files(request), check=False, auto_promote=True, allow_destructive=True)
+        deployment = result["deployment"]
+        live = self.workspace.live
+        build = {
+            **deployment,
+            "datasources": [{"name": n} for n in live.datasources],
+            "pipes": [{"name": n} for n in live.pipes],
+        }
+        status = "failed" if result["result"] == "failed" else "success"
+        return Response.json(200, {"result": status, "build": build, "errors": deployment["errors"]})
+
+    def deployments(self, _: Request) -> Response:
+        return Response.json(200, {"deployments": self.workspace.list()})
+
+    def deployment(self, request: Request) -> Response:
+        return Response.json(200, {"deployment": self._found(self.workspace.get(request.match["id"]))})
+
+    def discard(self, request: Request) -> Response:
+        return Response.json(200, {"deployment": self._found(self.workspace.discard(request.match["id"]))})
+
+    def set_live(self, request: Request) -> Response:
+        deployment = self._found(self.workspace.set_live(request.match["id"]))
+        if deployment["status"] != "data_ready":
+            raise HttpError(400, f"Deployment {deployment['id']} is {deployment['status']}", deployment=deployment)
+        return Response.json(200, {"deployment": deployment})
+
+    @staticmethod
+    def _found(deployment: dict[str, Any] | None) -> dict[str, Any]:
+        if deployment is None:
+            raise HttpError(404, "Deployment not found")
+        return deployment
+
+    # ---- resources -----------------------------------------------------------------------------
+
+    def datasources(self, _: Request) -> Response:
+        items = [
+            {"name": ds.name, "columns": [{"name": c.name, "type": c.type} for c in ds.columns], "engine": ds.engine}
+            for ds in self.workspace.live.datasources.values()
+        ]
+        return Response.json(200, {"datasources": items})
+
+    def pipes(self, _: Request) -> Response:
+        items = [
+            {"name": p.name, "type": p.type, "nodes": [{"name": n.name, "sql": n.sql} for n in p.nodes]}
+            for p in self.workspace.live.pipes.values()
+        ]
+        return Response.json(200, {"pipes": items})
+
+    # ---- events --------------------------------------------------------------------------------
+
+    def events(self, request: Request) -> Response:
+        name = request.arg("name")
+        if not name:
+            raise HttpError(400, "The 'name' parameter is required")
+        ds = self.workspace.live.datasources.get(name)
+        if ds is None:
+            raise HttpError(404, f"Data Source '{name}' not found")
+        body = request.body(MAX_EVENTS_BODY)
+        encoding = (request.headers.get("Content-Encoding") or "").lower()
+        if encoding == "gzip":
+            try:
+                body = _gunzip(body, MAX_EVENTS_BODY)
+            except (OSError, EOFError, zlib.error):
+                raise HttpError(400, "Invalid gzip body") from None
+        elif encoding not in ("", "identity"):
+            raise HttpError(400, f"Unsupported Content-Encoding '{encoding}'")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HttpError(400, "The body is not valid UTF-8") from None
+        try:
+            result = self.ingestor.ingest(ds, text)
+        except EngineError as exc:
+            raise HttpError(500, f"[Error] {exc.short}") from None
+        counts = {"successful_rows": result.successful_rows, "quarantined_rows": result.quarantined_rows}
+        return Response.json(200 if request.flag("wait") else 202, counts)
+
+    # ---- queries -------------------------------------------------------------------------------
+
+    def pipe(self, request: Request) -> Response:
+        name, fmt = request.match["name"], request.match["fmt"]
+        pipe = self.workspace.live.pipes.get(name)
+        if pipe is None:
+            raise HttpError(404, f"The pipe '{name}' does not exist")
+        if not pipe.is_endpoint:
+            raise HttpError(404, f"The pipe '{name}' is not an endpoint (its type is {pipe.type})")
+        merged = dict(request.query)
+        if request.method == "POST":
+            for key, values in request.form().items():
+                merged.setdefault(key, []).extend(values)
+        q = merged.pop("q", [None])[-1]
+        merged.pop("token", None)
+        params: dict[str, Any] = {k: (v[0] if len(v) == 1 else v) for k, v in merged.items()}
+        try:
+            sql = pipe_sql(pipe, params, q=q)
+        except TemplateError as exc:
+            raise HttpError(400, exc.message, documentation=exc.documentation) from None
+        ch_format, content_type = PIPE_FORMATS[fmt]
+        return Response(200, self._run(sql, ch_format, unknown_table_status=400), content_type)
+
+    def sql(self, request: Request) -> Response:
+        q = request.arg("q")
+        if q is None and request.method == "POST":
+            if request.content_type == "text/plain":
+                q = request.body().decode("utf-8", "replace")
+            else:
+                q = (request.form().get("q") or [None])[-1]
+        if not q or not q.strip():
+            raise HttpError(400, "The 'q' parameter is required")
+        q = strip_sql(q)
+        keyword = first_keyword(q)
+        if keyword not in _SQL_ALLOWED:
+            raise HttpError(400, f"DB::Exception: Only SELECT or DESCRIBE queries are supported. Got: {keyword}")
+        sql = with_ctes(pipe_ctes_for(self.workspace.live, q), q)
+        content_type = "text/plain; charset=utf-8"
+        if has_format(q):
+            fmt = re.search(r"FORMAT\s+(\w+)\s*$", q, re.IGNORECASE)
+            name = fmt.group(1).lower() if fmt else ""
+            if name.startswith("json"):
+                content_type = "application/json"
+            elif name.startswith("csv"):
+                content_type = "text/csv"
+        return Response(200, self._run(sql, "TabSeparated", unknown_table_status=403), content_type)
+
+    def _run(self, sql: str, fmt: str, unknown_table_status: int) -> bytes:
+        try:
+            return self.engine.query(sql, fmt)
+        except EngineError as exc:
+            if exc.code in (60, 81):
+                raise HttpError(unknown_table_status, f"Resource '{_missing_name(exc)}' not found") from None
+            raise HttpError(400, f"[Error] {exc.short}") from None
+
+
+def _missing_name(exc: EngineError) -> str:
+    for pattern in _UNKNOWN_TABLE_RES:
+        match = pattern.search(exc.message)
+        if match:
+            name = match.group(1).strip("`'\".")
+            return name.removeprefix("default.")
+    return "unknown"
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = decompressor.decompress(body, limit + 1)
+    if len(out) > limit:
+        raise HttpError(413, f"The uncompressed body is over the limit of {limit} bytes")
+    if not decompressor.eof:
+        raise EOFError("truncated gzip body")
+    return out
+
