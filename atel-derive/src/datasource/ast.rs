@@ -1,0 +1,97 @@
+//! The typed model of a `#[derive(Datasource)]` input: the struct with its resolved datasource name and
+//! its columns, each keeping the `syn` node it came from for spans.
+
+use syn::ext::IdentExt as _;
+use syn::{Data, DeriveInput, Fields};
+
+use super::attr;
+use super::case::to_snake_case;
+use crate::ctxt::Ctxt;
+
+/// The struct a datasource is derived for.
+pub(crate) struct Container<'a> {
+    pub(crate) original: &'a DeriveInput,
+    pub(crate) attrs: attr::Container,
+    /// The datasource name: `#[tinybird(name)]`, else the struct name in `snake_case`.
+    pub(crate) name: String,
+    /// The columns in field order; fields skipped by serde or `#[tinybird(skip)]` are not here.
+    pub(crate) columns: Vec<Column<'a>>,
+}
+
+/// One column, from one field.
+pub(crate) struct Column<'a> {
+    pub(crate) original: &'a syn::Field,
+    pub(crate) attrs: attr::Field,
+    /// The column name: the JSON key serde sends for the field.
+    pub(crate) name: String,
+}
+
+impl<'a> Container<'a> {
+    /// The model, or `None` when the input is not a struct with named fields (reported to `cx`).
+    pub(crate) fn from_ast(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Self> {
+        let attrs = attr::Container::from_ast(cx, &input.attrs);
+        let fields = match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(fields) => &fields.named,
+                Fields::Unnamed(fields) => {
+                    cx.error_spanned_by(fields, NAMED_FIELDS_ONLY);
+                    return None;
+                }
+                Fields::Unit => {
+                    cx.error_spanned_by(&input.ident, NAMED_FIELDS_ONLY);
+                    return None;
+                }
+            },
+            Data::Enum(data) => {
+                cx.error_spanned_by(&data.enum_token, NAMED_FIELDS_ONLY);
+                return None;
+            }
+            Data::Union(data) => {
+                cx.error_spanned_by(&data.union_token, NAMED_FIELDS_ONLY);
+                return None;
+            }
+        };
+        let mut columns = Vec::with_capacity(fields.len());
+        for field in fields {
+            let field_attrs = attr::Field::from_ast(cx, &field.attrs);
+            if let Some(flatten) = &field_attrs.serde_flatten
+                && field_attrs.skip.is_none()
+            {
+                cx.error_spanned_by(
+                    flatten,
+                    "`#[serde(flatten)]` is not supported by `Datasource`, list the columns as fields \
+                     or add `#[tinybird(skip)]`",
+                );
+            }
+            if field_attrs.serde_skip || field_attrs.skip.is_some() {
+                continue;
+            }
+            let Some(ident) = &field.ident else {
+                cx.error_spanned_by(field, NAMED_FIELDS_ONLY);
+                continue;
+            };
+            let name = match (&field_attrs.serde_rename, attrs.rename_all) {
+                (Some(rename), _) => rename.value(),
+                (None, Some(rule)) => rule.apply_to_field(&ident.unraw().to_string()),
+                (None, None) => ident.unraw().to_string(),
+            };
+            columns.push(Column {
+                original: field,
+                attrs: field_attrs,
+                name,
+            });
+        }
+        let name = attrs.name.as_ref().map_or_else(
+            || to_snake_case(&input.ident.unraw().to_string()),
+            syn::LitStr::value,
+        );
+        Some(Self {
+            original: input,
+            attrs,
+            name,
+            columns,
+        })
+    }
+}
+
+const NAMED_FIELDS_ONLY: &str = "`Datasource` can only be derived for structs with named fields";

@@ -1,0 +1,329 @@
+//! The `#[tinybird(...)]` grammar on the struct and its fields, and the `#[serde(...)]` keys that change
+//! which JSON keys are sent (`rename`, `rename_all`, `skip`, `skip_serializing`, `flatten`).
+//!
+//! Every problem goes to the [`Ctxt`] on the narrowest span (the key for an unknown or duplicate key,
+//! the literal for a bad value) and parsing goes on, so one compile reports them all.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
+
+use super::case::RenameRule;
+use crate::ctxt::Ctxt;
+
+/// The engines Tinybird accepts in `ENGINE`.
+pub(crate) const ENGINES: &[&str] = &[
+    "MergeTree",
+    "ReplacingMergeTree",
+    "SummingMergeTree",
+    "AggregatingMergeTree",
+    "CollapsingMergeTree",
+    "VersionedCollapsingMergeTree",
+    "Null",
+];
+
+/// `#[tinybird(...)]` and `#[serde(...)]` on the struct.
+#[derive(Default)]
+pub(crate) struct Container {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) description: Option<LitStr>,
+    pub(crate) engine: Option<LitStr>,
+    pub(crate) sorting_key: Option<LitStr>,
+    pub(crate) partition_key: Option<LitStr>,
+    pub(crate) ttl: Option<LitStr>,
+    pub(crate) ver: Option<LitStr>,
+    pub(crate) settings: Option<LitStr>,
+    /// `#[serde(rename_all = "...")]` (its `serialize` half); unknown rules are left to serde to report.
+    pub(crate) rename_all: Option<RenameRule>,
+}
+
+/// `#[tinybird(...)]` and `#[serde(...)]` on a field.
+#[derive(Default)]
+pub(crate) struct Field {
+    pub(crate) ty: Option<LitStr>,
+    pub(crate) low_cardinality: Option<TokenStream>,
+    pub(crate) json_path: Option<LitStr>,
+    pub(crate) default: Option<LitStr>,
+    pub(crate) codec: Option<LitStr>,
+    pub(crate) skip: Option<TokenStream>,
+    /// `#[serde(rename = "...")]` (its `serialize` half).
+    pub(crate) serde_rename: Option<LitStr>,
+    /// `#[serde(skip)]` or `#[serde(skip_serializing)]`: serde never sends the key.
+    pub(crate) serde_skip: bool,
+    /// `#[serde(flatten)]`: the keys come from another type, which a derive cannot see.
+    pub(crate) serde_flatten: Option<TokenStream>,
+}
+
+impl Container {
+    pub(crate) fn from_ast(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut this = Self::default();
+        for attr in attrs {
+            if attr.path().is_ident("tinybird") {
+                let result = attr.parse_nested_meta(|meta| {
+                    let key = key_name(&meta.path);
+                    let slot = match key.as_str() {
+                        "name" => &mut this.name,
+                        "description" => &mut this.description,
+                        "engine" => &mut this.engine,
+                        "sorting_key" => &mut this.sorting_key,
+                        "partition_key" => &mut this.partition_key,
+                        "ttl" => &mut this.ttl,
+                        "ver" => &mut this.ver,
+                        "settings" => &mut this.settings,
+                        _ => {
+                            skip_value(&meta)?;
+                            cx.error_spanned_by(
+                                &meta.path,
+                                format!("unknown tinybird attribute `{key}`"),
+                            );
+                            return Ok(());
+                        }
+                    };
+                    string_value(cx, &meta, &key, slot)
+                });
+                if let Err(error) = result {
+                    cx.syn_error(error);
+                }
+            } else if attr.path().is_ident("serde") {
+                // Only the keys that change the JSON keys; serde reports mistakes in its own attribute.
+                let _ = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("rename_all") {
+                        if let Some(rule) = serialize_half(&meta)? {
+                            this.rename_all = RenameRule::from_name(&rule.value());
+                        }
+                    } else {
+                        skip_value(&meta)?;
+                    }
+                    Ok(())
+                });
+            }
+        }
+        this.validate(cx);
+        this
+    }
+
+    /// Rules about one value alone; rules across attributes and columns live in `check.rs`.
+    fn validate(&self, cx: &mut Ctxt) {
+        if let Some(name) = &self.name {
+            let value = name.value();
+            if value.is_empty() {
+                cx.error_spanned_by(name, "datasource name cannot be empty");
+            } else if !is_valid_name(&value) {
+                cx.error_spanned_by(
+                    name,
+                    format!(
+                        "invalid datasource name `{value}`, expected letters, digits and underscores, \
+                         starting with a letter or an underscore"
+                    ),
+                );
+            }
+        }
+        if let Some(engine) = &self.engine {
+            let value = engine.value();
+            if !ENGINES.contains(&value.as_str()) {
+                let expected = ENGINES
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                cx.error_spanned_by(
+                    engine,
+                    format!("unknown engine `{value}`, expected one of {expected}"),
+                );
+            }
+        }
+        for (key, value) in [
+            ("sorting_key", &self.sorting_key),
+            ("partition_key", &self.partition_key),
+            ("ttl", &self.ttl),
+            ("ver", &self.ver),
+            ("settings", &self.settings),
+        ] {
+            if let Some(lit) = value
+                && lit.value().trim().is_empty()
+            {
+                cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
+            }
+        }
+    }
+}
+
+impl Field {
+    pub(crate) fn from_ast(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut this = Self::default();
+        for attr in attrs {
+            if attr.path().is_ident("tinybird") {
+                let result = attr.parse_nested_meta(|meta| {
+                    let key = key_name(&meta.path);
+                    let slot = match key.as_str() {
+                        "type" => &mut this.ty,
+                        "json_path" => &mut this.json_path,
+                        "default" => &mut this.default,
+                        "codec" => &mut this.codec,
+                        "low_cardinality" => {
+                            return flag(cx, &meta, &key, &mut this.low_cardinality);
+                        }
+                        "skip" => return flag(cx, &meta, &key, &mut this.skip),
+                        _ => {
+                            skip_value(&meta)?;
+                            cx.error_spanned_by(
+                                &meta.path,
+                                format!("unknown tinybird field attribute `{key}`"),
+                            );
+                            return Ok(());
+                        }
+                    };
+                    string_value(cx, &meta, &key, slot)
+                });
+                if let Err(error) = result {
+                    cx.syn_error(error);
+                }
+            } else if attr.path().is_ident("serde") {
+                let _ = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("rename") {
+                        if let Some(rename) = serialize_half(&meta)? {
+                            this.serde_rename = Some(rename);
+                        }
+                    } else if meta.path.is_ident("skip") || meta.path.is_ident("skip_serializing") {
+                        this.serde_skip = true;
+                    } else if meta.path.is_ident("flatten") {
+                        this.serde_flatten = Some(meta.path.to_token_stream());
+                    } else {
+                        skip_value(&meta)?;
+                    }
+                    Ok(())
+                });
+            }
+        }
+        this.validate(cx);
+        this
+    }
+
+    fn validate(&self, cx: &mut Ctxt) {
+        for (key, value) in [
+            ("type", &self.ty),
+            ("default", &self.default),
+            ("codec", &self.codec),
+        ] {
+            if let Some(lit) = value
+                && lit.value().trim().is_empty()
+            {
+                cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
+            }
+        }
+        if let Some(path) = &self.json_path
+            && !path.value().starts_with('$')
+        {
+            cx.error_spanned_by(
+                path,
+                format!("`json_path` must start with `$`, e.g. `$.{}`", path.value()),
+            );
+        }
+    }
+}
+
+/// A Tinybird resource name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The key as written, `type` included (a keyword, which `parse_nested_meta` accepts).
+fn key_name(path: &syn::Path) -> String {
+    path.get_ident().map_or_else(
+        || path.to_token_stream().to_string().replace(' ', ""),
+        ToString::to_string,
+    )
+}
+
+/// Reads `key = "..."` into `slot`, reporting a missing or non-string value and a repeated key.
+fn string_value(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    slot: &mut Option<LitStr>,
+) -> syn::Result<()> {
+    if !meta.input.peek(Token![=]) {
+        skip_value(meta)?;
+        cx.error_spanned_by(&meta.path, format!("expected `{key} = \"...\"`"));
+        return Ok(());
+    }
+    let expr: Expr = meta.value()?.parse()?;
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(lit), ..
+    }) = expr
+    else {
+        cx.error_spanned_by(
+            &expr,
+            format!("expected a string literal for `{key}`, e.g. `{key} = \"...\"`"),
+        );
+        return Ok(());
+    };
+    if slot.is_some() {
+        cx.error_spanned_by(&meta.path, format!("duplicate tinybird attribute `{key}`"));
+    } else {
+        *slot = Some(lit);
+    }
+    Ok(())
+}
+
+/// Reads a bare-word flag into `slot`, reporting a value given to it and a repeated flag.
+fn flag(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    slot: &mut Option<TokenStream>,
+) -> syn::Result<()> {
+    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+        let value = value_tokens(meta)?;
+        cx.error_spanned_by(
+            value,
+            format!("`{key}` is a flag and takes no value, write `{key}` alone"),
+        );
+        return Ok(());
+    }
+    if slot.is_some() {
+        cx.error_spanned_by(&meta.path, format!("duplicate tinybird attribute `{key}`"));
+    } else {
+        *slot = Some(meta.path.to_token_stream());
+    }
+    Ok(())
+}
+
+/// `key = "x"` or `key(serialize = "x", deserialize = "y")`: the name used when serializing.
+fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
+    if meta.input.peek(Token![=]) {
+        return Ok(Some(meta.value()?.parse()?));
+    }
+    let mut serialize = None;
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("serialize") {
+            serialize = Some(inner.value()?.parse()?);
+        } else {
+            skip_value(&inner)?;
+        }
+        Ok(())
+    })?;
+    Ok(serialize)
+}
+
+/// Consumes whatever follows a key (`= expr` or `(...)`) so parsing can go on after an error.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    value_tokens(meta).map(drop)
+}
+
+fn value_tokens(meta: &ParseNestedMeta<'_>) -> syn::Result<TokenStream> {
+    if meta.input.peek(Token![=]) {
+        let expr: Expr = meta.value()?.parse()?;
+        Ok(expr.into_token_stream())
+    } else if meta.input.peek(syn::token::Paren) {
+        let group: proc_macro2::Group = meta.input.parse()?;
+        Ok(group.into_token_stream())
+    } else {
+        Ok(TokenStream::new())
+    }
+}

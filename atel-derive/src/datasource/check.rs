@@ -1,0 +1,204 @@
+//! Rules across attributes and columns: column names unique and present, engine keys naming real
+//! columns, `ver` only with `ReplacingMergeTree`.
+
+use std::collections::HashSet;
+
+use syn::LitStr;
+
+use super::ast::Container;
+use crate::ctxt::Ctxt;
+
+pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
+    check_columns(cx, cont);
+    let columns: Vec<&str> = cont.columns.iter().map(|c| c.name.as_str()).collect();
+    if columns.is_empty() {
+        return;
+    }
+    let attrs = &cont.attrs;
+    for (key, lit) in [
+        ("sorting_key", &attrs.sorting_key),
+        ("partition_key", &attrs.partition_key),
+    ] {
+        if let Some(lit) = lit {
+            for name in referenced_columns(&lit.value()) {
+                if !columns.contains(&name.as_str()) {
+                    unknown_column(cx, lit, &name, key, &columns);
+                }
+            }
+        }
+    }
+    if let Some(ver) = &attrs.ver {
+        let engine = attrs.engine.as_ref().map(LitStr::value);
+        if engine.as_deref() != Some("ReplacingMergeTree") {
+            let engine = engine.unwrap_or_else(|| "MergeTree".to_owned());
+            cx.error_spanned_by(
+                ver,
+                format!(
+                    "`ver` requires `engine = \"ReplacingMergeTree\"`, the engine is `{engine}`"
+                ),
+            );
+        }
+        let name = ver.value();
+        let name = unquote(name.trim());
+        if !name.is_empty() && !columns.contains(&name) {
+            unknown_column(cx, ver, name, "ver", &columns);
+        }
+    }
+}
+
+/// Column names are unique, and there is at least one column.
+fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
+    let mut seen = HashSet::new();
+    for column in &cont.columns {
+        if column.name.is_empty() {
+            cx.error_spanned_by(column.original, "column name cannot be empty");
+        } else if !seen.insert(column.name.as_str()) {
+            cx.error_spanned_by(
+                column.original,
+                format!("duplicate column `{}`", column.name),
+            );
+        }
+    }
+    if cont.columns.is_empty() {
+        cx.error_spanned_by(
+            &cont.original.ident,
+            "a datasource needs at least one column, every field is skipped",
+        );
+    }
+}
+
+fn unknown_column(cx: &mut Ctxt, lit: &LitStr, name: &str, key: &str, columns: &[&str]) {
+    let expected = columns
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    cx.error_spanned_by(
+        lit,
+        format!("unknown column `{name}` in `{key}`, expected one of {expected}"),
+    );
+}
+
+/// `` `name` `` → `name`.
+fn unquote(name: &str) -> &str {
+    name.strip_prefix('`')
+        .and_then(|n| n.strip_suffix('`'))
+        .unwrap_or(name)
+}
+
+/// SQL words that can stand alone in a key expression without being columns.
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "null", "true", "false", "is", "in", "like", "between", "case", "when",
+    "then", "else", "end", "interval", "second", "minute", "hour", "day", "week", "month",
+    "quarter", "year", "asc", "desc",
+];
+
+/// The column names an engine key expression refers to: bare identifiers that are not function names
+/// (followed by `(`), SQL keywords or members after a `.`, and backquoted or double-quoted names.
+/// String and number literals are skipped.
+pub(crate) fn referenced_columns(expr: &str) -> Vec<String> {
+    let chars: Vec<char> = expr.chars().collect();
+    let mut names = Vec::new();
+    let mut i = 0;
+    let mut after_dot = false;
+    while let Some(&ch) = chars.get(i) {
+        if ch.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let was_after_dot = after_dot;
+        after_dot = ch == '.';
+        if ch == '\'' {
+            i = skip_quoted(&chars, i, '\'').1;
+        } else if ch == '`' || ch == '"' {
+            let (name, end) = skip_quoted(&chars, i, ch);
+            if !was_after_dot && !next_is_paren(&chars, end) {
+                names.push(name);
+            }
+            i = end;
+        } else if ch.is_ascii_alphabetic() || ch == '_' {
+            let start = i;
+            while chars
+                .get(i)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let keyword = KEYWORDS.contains(&word.to_ascii_lowercase().as_str());
+            if !was_after_dot && !keyword && !next_is_paren(&chars, i) {
+                names.push(word);
+            }
+        } else if ch.is_ascii_digit() {
+            while chars
+                .get(i)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+            {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    names
+}
+
+/// The text of a quoted token starting at `start` (backslash escapes undone) and the index after it.
+fn skip_quoted(chars: &[char], start: usize, quote: char) -> (String, usize) {
+    let mut text = String::new();
+    let mut i = start + 1;
+    while let Some(&ch) = chars.get(i) {
+        i += 1;
+        if ch == '\\' {
+            if let Some(&escaped) = chars.get(i) {
+                text.push(escaped);
+                i += 1;
+            }
+        } else if ch == quote {
+            break;
+        } else {
+            text.push(ch);
+        }
+    }
+    (text, i)
+}
+
+fn next_is_paren(chars: &[char], from: usize) -> bool {
+    chars[from.min(chars.len())..]
+        .iter()
+        .find(|c| !c.is_whitespace())
+        == Some(&'(')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referenced_columns;
+
+    #[test]
+    fn key_expressions_name_their_columns() {
+        assert_eq!(referenced_columns("a, b_2, c"), ["a", "b_2", "c"]);
+        assert_eq!(
+            referenced_columns("(agent_type, timestamp)"),
+            ["agent_type", "timestamp"]
+        );
+        assert_eq!(referenced_columns("toYYYYMM(timestamp)"), ["timestamp"]);
+        assert_eq!(referenced_columns("tuple()"), Vec::<String>::new());
+        assert_eq!(
+            referenced_columns("intDiv(user_id, 1000), cityHash64 (session_id)"),
+            ["user_id", "session_id"]
+        );
+        assert_eq!(
+            referenced_columns("`my col`, \"other\""),
+            ["my col", "other"]
+        );
+        assert_eq!(
+            referenced_columns("toStartOfInterval(ts, INTERVAL 1 DAY)"),
+            ["ts"]
+        );
+        assert_eq!(
+            referenced_columns("if(kind = 'a''b', x, y.field)"),
+            ["kind", "x", "y"]
+        );
+        assert_eq!(referenced_columns("1e3, 0x1F, 2.5"), Vec::<String>::new());
+    }
+}

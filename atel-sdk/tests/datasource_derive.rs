@@ -1,0 +1,238 @@
+//! `#[derive(Datasource)]` end to end: what the derive puts in the schema, and the exact `.datasource`
+//! text Tinybird reads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use atel_sdk::{ChType, Column, Datasource, Engine};
+use serde::Serialize;
+
+/// Nullable, LowCardinality(Nullable(String)), Array with `[:]`, Map, DEFAULT, CODEC, TTL.
+#[derive(Serialize, Datasource)]
+#[tinybird(
+    description = "Page views",
+    partition_key = "toYYYYMM(timestamp)",
+    sorting_key = "country, timestamp",
+    ttl = "toDateTime(timestamp) + toIntervalDay(90)"
+)]
+#[allow(dead_code)]
+struct PageView {
+    timestamp: chrono::DateTime<chrono::Utc>,
+    referrer: Option<String>,
+    #[tinybird(low_cardinality)]
+    country: Option<String>,
+    tags: Vec<String>,
+    attributes: HashMap<String, String>,
+    #[tinybird(default = "0")]
+    duration_ms: u32,
+    #[tinybird(codec = "ZSTD(3)")]
+    body: String,
+}
+
+#[test]
+fn page_view_datafile() {
+    assert_eq!(
+        PageView::datafile(),
+        "\
+DESCRIPTION >
+    Page views
+
+SCHEMA >
+    `timestamp` DateTime64(3) `json:$.timestamp`,
+    `referrer` Nullable(String) `json:$.referrer`,
+    `country` LowCardinality(Nullable(String)) `json:$.country`,
+    `tags` Array(String) `json:$.tags[:]`,
+    `attributes` Map(String, String) `json:$.attributes`,
+    `duration_ms` UInt32 `json:$.duration_ms` DEFAULT 0,
+    `body` String `json:$.body` CODEC(ZSTD(3))
+
+ENGINE MergeTree
+ENGINE_PARTITION_KEY toYYYYMM(timestamp)
+ENGINE_SORTING_KEY country, timestamp
+ENGINE_TTL toDateTime(timestamp) + toIntervalDay(90)
+"
+    );
+}
+
+/// ReplacingMergeTree with ENGINE_VER, settings, a raw type and an explicit JSON path.
+#[derive(Serialize, Datasource)]
+#[tinybird(
+    name = "user_profiles",
+    engine = "ReplacingMergeTree",
+    sorting_key = "user_id",
+    ver = "updated_at",
+    settings = "index_granularity = 8192"
+)]
+#[allow(dead_code)]
+struct Profile {
+    user_id: u64,
+    #[tinybird(type = "DateTime('UTC')")]
+    updated_at: String,
+    #[tinybird(json_path = "$.profile.email")]
+    email: String,
+    #[tinybird(type = "Array(LowCardinality(String))")]
+    roles: Vec<String>,
+}
+
+#[test]
+fn replacing_merge_tree_datafile() {
+    assert_eq!(
+        Profile::datafile(),
+        "\
+SCHEMA >
+    `user_id` UInt64 `json:$.user_id`,
+    `updated_at` DateTime('UTC') `json:$.updated_at`,
+    `email` String `json:$.profile.email`,
+    `roles` Array(LowCardinality(String)) `json:$.roles[:]`
+
+ENGINE ReplacingMergeTree
+ENGINE_SETTINGS index_granularity = 8192
+ENGINE_SORTING_KEY user_id
+ENGINE_VER updated_at
+"
+    );
+}
+
+/// Column names are the keys serde sends: `rename_all`, then a field's own `rename` wins.
+#[derive(Serialize, Datasource)]
+#[serde(rename_all = "camelCase")]
+#[tinybird(sorting_key = "sessionId, ts")]
+#[allow(dead_code)]
+struct RenamedEvent {
+    session_id: String,
+    #[serde(rename = "ts")]
+    event_timestamp: i64,
+    #[serde(rename(serialize = "kind", deserialize = "type"))]
+    event_kind: String,
+    cache_read_tokens: u64,
+}
+
+#[test]
+fn renamed_columns_datafile() {
+    assert_eq!(
+        RenamedEvent::datafile(),
+        "\
+SCHEMA >
+    `sessionId` String `json:$.sessionId`,
+    `ts` Int64 `json:$.ts`,
+    `kind` String `json:$.kind`,
+    `cacheReadTokens` UInt64 `json:$.cacheReadTokens`
+
+ENGINE MergeTree
+ENGINE_SORTING_KEY sessionId, ts
+"
+    );
+    // The columns are exactly the keys of the JSON the row serializes to.
+    let row = RenamedEvent {
+        session_id: "s".into(),
+        event_timestamp: 1,
+        event_kind: "k".into(),
+        cache_read_tokens: 2,
+    };
+    let json = serde_json::to_value(&row).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut columns: Vec<&str> = RenamedEvent::schema()
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .collect();
+    columns.sort_unstable();
+    assert_eq!(keys, columns);
+}
+
+/// Every serde case rule reaches the column names.
+#[test]
+fn rename_all_rules() {
+    #[derive(Serialize, Datasource)]
+    #[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+    #[allow(dead_code)]
+    struct Kebab {
+        cache_read_tokens: u64,
+    }
+    #[derive(Serialize, Datasource)]
+    #[serde(rename_all(serialize = "PascalCase"))]
+    #[allow(dead_code)]
+    struct Pascal {
+        cache_read_tokens: u64,
+    }
+    assert_eq!(Kebab::schema().columns[0].name, "CACHE-READ-TOKENS");
+    assert_eq!(Pascal::schema().columns[0].name, "CacheReadTokens");
+}
+
+/// Skipped fields (serde `skip`, `skip_serializing`, `#[tinybird(skip)]`) are not columns, and need no
+/// `ColumnType`; the others keep field order.
+#[derive(Serialize, Datasource)]
+#[allow(dead_code)]
+struct WithSkips {
+    b: bool,
+    #[serde(skip)]
+    cache: std::cell::Cell<u8>,
+    a: i8,
+    #[serde(skip_serializing)]
+    internal: u8,
+    #[tinybird(skip)]
+    extra: BTreeMap<String, f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    maybe: Option<f32>,
+    r#type: String,
+}
+
+#[test]
+fn expansion_name_order_and_skips() {
+    assert_eq!(WithSkips::NAME, "with_skips");
+    let schema = WithSkips::schema();
+    assert_eq!(schema.name, "with_skips");
+    assert_eq!(schema.description, None);
+    assert_eq!(
+        schema.columns,
+        vec![
+            Column::new("b", ChType::Bool),
+            Column::new("a", ChType::Int8),
+            Column::new("maybe", ChType::Nullable(Box::new(ChType::Float32))),
+            Column::new("type", ChType::String),
+        ]
+    );
+    assert_eq!(schema.engine, Engine::default());
+    assert_eq!(PageView::NAME, "page_view");
+    assert_eq!(Profile::NAME, "user_profiles");
+    assert_eq!(Profile::schema().name, "user_profiles");
+}
+
+/// Field attributes land in the model as written.
+#[test]
+fn expansion_field_attributes() {
+    let columns = Profile::schema().columns;
+    assert_eq!(columns[1].ty, ChType::Raw("DateTime('UTC')".into()));
+    assert_eq!(columns[2].json_path, Some("$.profile.email"));
+    let columns = PageView::schema().columns;
+    assert_eq!(
+        columns[2].ty,
+        ChType::LowCardinality(Box::new(ChType::Nullable(Box::new(ChType::String))))
+    );
+    assert_eq!(columns[5].default, Some("0"));
+    assert_eq!(columns[6].codec, Some("ZSTD(3)"));
+    let engine = Profile::schema().engine;
+    assert_eq!(engine.kind, Some("ReplacingMergeTree"));
+    assert_eq!(engine.ver, Some("updated_at"));
+    assert_eq!(engine.settings, Some("index_granularity = 8192"));
+}
+
+/// A type alias resolves through `ColumnType`, and generics work with a bound.
+#[test]
+fn aliases_and_generics() {
+    type Count = u64;
+    #[derive(Serialize, Datasource)]
+    #[allow(dead_code)]
+    struct Counted<T: atel_sdk::ColumnType + Serialize> {
+        n: Count,
+        value: T,
+    }
+    let columns = <Counted<i16>>::schema().columns;
+    assert_eq!(columns[0].ty, ChType::UInt64);
+    assert_eq!(columns[1].ty, ChType::Int16);
+    assert_eq!(<Counted<i16>>::NAME, "counted");
+}
