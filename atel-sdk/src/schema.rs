@@ -112,6 +112,11 @@ impl fmt::Display for ChType {
 /// Implemented for the types a Tinybird row needs; `#[derive(Datasource)]` calls it for every field,
 /// so a field of a type without an implementation is a compile error on that field. Use
 /// `#[tinybird(type = "...")]` on the field to name the type yourself.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no ClickHouse column type",
+    label = "no `ColumnType` for this type",
+    note = "implement `atel_sdk::ColumnType` for it, or write the type with `#[tinybird(type = \"...\")]`"
+)]
 pub trait ColumnType {
     /// The ClickHouse type.
     fn ch_type() -> ChType;

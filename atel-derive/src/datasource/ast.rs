@@ -1,6 +1,8 @@
 //! The typed model of a `#[derive(Datasource)]` input: the struct with its resolved datasource name and
 //! its columns, each keeping the `syn` node it came from for spans.
 
+use proc_macro2::TokenStream;
+use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
 use syn::{Data, DeriveInput, Fields};
 
@@ -91,6 +93,25 @@ impl<'a> Container<'a> {
             name,
             columns,
         })
+    }
+}
+
+impl Column<'_> {
+    /// Where the column name is written: the `#[serde(rename)]` literal, else the field name.
+    pub(crate) fn name_tokens(&self) -> TokenStream {
+        match (&self.attrs.serde_rename, &self.original.ident) {
+            (Some(rename), _) => rename.to_token_stream(),
+            (None, Some(ident)) => ident.to_token_stream(),
+            (None, None) => self.original.to_token_stream(),
+        }
+    }
+
+    /// The Rust field name, for messages.
+    pub(crate) fn field_name(&self) -> String {
+        self.original
+            .ident
+            .as_ref()
+            .map_or_else(String::new, |ident| ident.unraw().to_string())
     }
 }
 

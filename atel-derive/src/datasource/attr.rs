@@ -23,6 +23,37 @@ pub(crate) const ENGINES: &[&str] = &[
     "Null",
 ];
 
+/// The keys of `#[tinybird(...)]` on the struct.
+const CONTAINER_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "engine",
+    "sorting_key",
+    "partition_key",
+    "ttl",
+    "ver",
+    "settings",
+];
+
+/// The keys of `#[tinybird(...)]` on a field.
+const FIELD_KEYS: &[&str] = &[
+    "type",
+    "low_cardinality",
+    "json_path",
+    "default",
+    "codec",
+    "skip",
+];
+
+/// `` `a`, `b`, `c` ``
+pub(crate) fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `#[tinybird(...)]` and `#[serde(...)]` on the struct.
 #[derive(Default)]
 pub(crate) struct Container {
@@ -75,7 +106,10 @@ impl Container {
                             skip_value(&meta)?;
                             cx.error_spanned_by(
                                 &meta.path,
-                                format!("unknown tinybird attribute `{key}`"),
+                                format!(
+                                    "unknown tinybird attribute `{key}`, expected one of {}",
+                                    list(CONTAINER_KEYS)
+                                ),
                             );
                             return Ok(());
                         }
@@ -122,14 +156,12 @@ impl Container {
         if let Some(engine) = &self.engine {
             let value = engine.value();
             if !ENGINES.contains(&value.as_str()) {
-                let expected = ENGINES
-                    .iter()
-                    .map(|e| format!("`{e}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 cx.error_spanned_by(
                     engine,
-                    format!("unknown engine `{value}`, expected one of {expected}"),
+                    format!(
+                        "unknown engine `{value}`, expected one of {}",
+                        list(ENGINES)
+                    ),
                 );
             }
         }
@@ -169,7 +201,10 @@ impl Field {
                             skip_value(&meta)?;
                             cx.error_spanned_by(
                                 &meta.path,
-                                format!("unknown tinybird field attribute `{key}`"),
+                                format!(
+                                    "unknown tinybird field attribute `{key}`, expected one of {}",
+                                    list(FIELD_KEYS)
+                                ),
                             );
                             return Ok(());
                         }

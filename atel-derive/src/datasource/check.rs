@@ -1,11 +1,12 @@
 //! Rules across attributes and columns: column names unique and present, engine keys naming real
 //! columns, `ver` only with `ReplacingMergeTree`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use syn::LitStr;
 
-use super::ast::Container;
+use super::ast::{Column, Container};
+use super::attr::list;
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
@@ -20,8 +21,9 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
         ("partition_key", &attrs.partition_key),
     ] {
         if let Some(lit) = lit {
+            let mut reported = HashSet::new();
             for name in referenced_columns(&lit.value()) {
-                if !columns.contains(&name.as_str()) {
+                if !columns.contains(&name.as_str()) && reported.insert(name.clone()) {
                     unknown_column(cx, lit, &name, key, &columns);
                 }
             }
@@ -46,17 +48,23 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
     }
 }
 
-/// Column names are unique, and there is at least one column.
+/// Column names are unique and non-empty, and there is at least one column.
 fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
-    let mut seen = HashSet::new();
+    let mut seen: HashMap<&str, &Column<'_>> = HashMap::new();
     for column in &cont.columns {
         if column.name.is_empty() {
-            cx.error_spanned_by(column.original, "column name cannot be empty");
-        } else if !seen.insert(column.name.as_str()) {
+            cx.error_spanned_by(column.name_tokens(), "column name cannot be empty");
+        } else if let Some(first) = seen.get(column.name.as_str()) {
             cx.error_spanned_by(
-                column.original,
-                format!("duplicate column `{}`", column.name),
+                column.name_tokens(),
+                format!(
+                    "duplicate column `{}`, field `{}` already has that name",
+                    column.name,
+                    first.field_name()
+                ),
             );
+        } else {
+            seen.insert(&column.name, column);
         }
     }
     if cont.columns.is_empty() {
@@ -68,14 +76,12 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
 }
 
 fn unknown_column(cx: &mut Ctxt, lit: &LitStr, name: &str, key: &str, columns: &[&str]) {
-    let expected = columns
-        .iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
     cx.error_spanned_by(
         lit,
-        format!("unknown column `{name}` in `{key}`, expected one of {expected}"),
+        format!(
+            "unknown column `{name}` in `{key}`, expected one of {}",
+            list(columns)
+        ),
     );
 }
 

@@ -1,0 +1,6 @@
+use atel_sdk::Datasource;
+
+#[derive(Datasource)]
+struct Event;
+
+fn main() {}

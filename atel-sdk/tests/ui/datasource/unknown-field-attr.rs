@@ -1,0 +1,9 @@
+use atel_sdk::Datasource;
+
+#[derive(Datasource)]
+struct Event {
+    #[tinybird(lowcardinality)]
+    kind: String,
+}
+
+fn main() {}
