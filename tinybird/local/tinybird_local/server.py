@@ -176,7 +176,8 @@ def make_handler(router: Router, token: str, verbose: bool = False) -> type[Base
                 return self._read_chunked(limit)
             length = int(self.headers.get("Content-Length") or 0)
             if length > limit:
-                self.close_connection = True
+                # Read and drop it (clients often send the whole body before reading the reply).
+                self._drain()
                 raise HttpError(413, f"Request body is {length} bytes; the limit is {limit} bytes")
             return self.rfile.read(length) if length else b""
 
@@ -195,9 +196,14 @@ def make_handler(router: Router, token: str, verbose: bool = False) -> type[Base
                 self.rfile.readline()
 
         def _drain(self) -> None:
+            self._consumed = True
             length = int(self.headers.get("Content-Length") or 0)
             if 0 < length <= MAX_BODY:
-                self.rfile.read(length)
+                while length > 0:
+                    chunk = self.rfile.read(min(length, 1 << 20))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
             elif length or self.headers.get("Transfer-Encoding"):
                 self.close_connection = True
 
