@@ -43,13 +43,13 @@ pub enum ChType {
     /// `DateTime64(precision)`
     DateTime64(u8),
     /// `Nullable(T)`
-    Nullable(Box<ChType>),
+    Nullable(Box<Self>),
     /// `LowCardinality(T)`
-    LowCardinality(Box<ChType>),
+    LowCardinality(Box<Self>),
     /// `Array(T)`
-    Array(Box<ChType>),
+    Array(Box<Self>),
     /// `Map(K, V)`
-    Map(Box<ChType>, Box<ChType>),
+    Map(Box<Self>, Box<Self>),
     /// A type written out by hand (`#[tinybird(type = "...")]`), rendered verbatim.
     Raw(String),
 }

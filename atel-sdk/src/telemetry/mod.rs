@@ -16,12 +16,17 @@ pub mod timestamp {
     const FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
 
     /// Writes `2026-11-25 09:10:11.123`.
-    pub fn serialize<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        value: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&value.format(FORMAT))
     }
 
     /// Reads `2026-11-25 09:10:11[.fff]` (UTC) or RFC 3339.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format_args!(
@@ -37,4 +42,20 @@ pub mod timestamp {
             .or_else(|_| DateTime::parse_from_rfc3339(text).map(|dt| dt.with_timezone(&Utc)))
             .ok()
     }
+}
+
+use crate::Datasource as _;
+
+/// Every datafile of the telemetry project as (path relative to `tinybird/`, text): what
+/// `cargo run --example dump-schemas` writes and what its `--check` compares.
+pub fn project_files() -> Vec<(String, String)> {
+    let datasources = [
+        (AgentActivation::NAME, AgentActivation::datafile()),
+        (SkillActivation::NAME, SkillActivation::datafile()),
+        (ApiRequest::NAME, ApiRequest::datafile()),
+    ];
+    datasources
+        .into_iter()
+        .map(|(name, text)| (format!("datasources/{name}.datasource"), text))
+        .collect()
 }
