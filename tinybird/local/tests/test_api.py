@@ -109,6 +109,7 @@ def test_ingest_then_query_a_multi_node_pipe(server: Server) -> None:
         {"name": "a", "calls": "2", "tokens": "30", "avg_cost": 1},
         {"name": "b", "calls": "1", "tokens": "7", "avg_cost": 0},
     ]
+    assert rows_of(server.pipe("usage_total", session_id="ing-1")) == [{"tokens": "37", "calls": "3"}]
     stored = rows_of(server.sql("SELECT ts, tags, maybe FROM events WHERE session_id = 'ing-1' AND name = 'b' FORMAT JSON"))
     assert stored == [{"ts": "2026-03-01 10:00:00.250", "tags": ["x", "y"], "maybe": None}]
 
@@ -241,6 +242,12 @@ def test_sql_formats_and_errors(server: Server) -> None:
     via_pipe = server.sql("SELECT tokens FROM usage WHERE name = 'a' FORMAT JSON")
     assert via_pipe.status == 200
     assert json.loads(via_pipe.body)["meta"] == [{"name": "tokens", "type": "UInt64"}]
+    for outside in ("SELECT * FROM file('/etc/passwd', 'LineAsString')", "SELECT * FROM url('http://x', 'CSV')"):
+        refused = server.sql(outside)
+        assert refused.status == 403, outside
+        assert "is not allowed" in refused.json["error"]
+    with_param = server.sql("SELECT tokens FROM usage WHERE name = 'a'")
+    assert with_param.status == 200
     broken = server.sql("SELECT nope_column FROM events")
     assert broken.status == 400 and broken.json["error"].startswith("[Error]")
 

@@ -120,5 +120,5 @@ def test_build_endpoint_applies_at_once(fresh: Server) -> None:
     reply = fresh.deploy(project_files(), path="/v1/build")
     assert reply.json["result"] == "success"
     assert sorted(d["name"] for d in reply.json["build"]["datasources"]) == ["daily", "events"]
-    assert sorted(reply.json["build"]["new_pipe_names"]) == ["daily_mv", "daily_usage", "top_sessions", "usage"]
+    assert sorted(reply.json["build"]["new_pipe_names"]) == ["daily_mv", "daily_usage", "top_sessions", "usage", "usage_total"]
     assert fresh.ingest("events", [ROW]).json == {"successful_rows": 1, "quarantined_rows": 0}

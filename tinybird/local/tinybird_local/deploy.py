@@ -198,7 +198,7 @@ class Workspace:
             if errors:
                 return errors
             for pipe in project.pipes.values():
-                error = self._check_pipe(pipe)
+                error = self._check_pipe(pipe, project)
                 if error:
                     errors.append(ProjectError(pipe.path, pipe.name, error))
         finally:
@@ -206,12 +206,12 @@ class Workspace:
             self.engine.execute(f"DROP DATABASE IF EXISTS {quote_ident(db)} SYNC")
         return errors
 
-    def _check_pipe(self, pipe: Pipe) -> str | None:
+    def _check_pipe(self, pipe: Pipe, project: Project) -> str | None:
         try:
             try:
-                sql = pipe_sql(pipe, {})
+                sql = pipe_sql(pipe, {}, project=project)
             except TemplateError:
-                sql = pipe_sql(pipe, {}, test_mode=True)
+                sql = pipe_sql(pipe, {}, test_mode=True, project=project)
         except TemplateError as exc:
             return exc.message
         try:

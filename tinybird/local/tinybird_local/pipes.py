@@ -94,26 +94,61 @@ def compose(pipe: Pipe, params: dict[str, Any], test_mode: bool = False) -> tupl
     return [(name, rendered[name]) for name in ordered], rendered[output.name]
 
 
-def pipe_sql(pipe: Pipe, params: dict[str, Any], q: str | None = None, test_mode: bool = False) -> str:
-    """The full SQL of a pipe request; with `q`, that SQL runs over the pipe's result as `_`."""
+def pipe_sql(
+    pipe: Pipe,
+    params: dict[str, Any],
+    q: str | None = None,
+    test_mode: bool = False,
+    project: Project | None = None,
+) -> str:
+    """The full SQL of a pipe request; with `q`, that SQL runs over the pipe's result as `_`.
+    With `project`, other endpoint pipes the nodes select from become CTEs too."""
     ctes, output = compose(pipe, params, test_mode)
+    if project is not None:
+        text = "\n".join([output, *(body for _, body in ctes)])
+        shadowed = {n.name for n in pipe.nodes} | {pipe.name}
+        ctes = _pipe_ctes(project, text, params, shadowed, test_mode, strict=True) + ctes
     if q is None:
         return with_ctes(ctes, output)
     return with_ctes([*ctes, ("_", output)], strip_format(q))
 
 
-def pipe_ctes_for(project: Project, sql: str) -> list[tuple[str, str]]:
-    """CTEs for every endpoint pipe `sql` mentions by name (rendered with its defaults), so
-    `/v0/sql` can `SELECT ... FROM my_pipe` like Tinybird allows."""
+def _pipe_ctes(
+    project: Project, sql: str, params: dict[str, Any], seen: set[str], test_mode: bool, strict: bool
+) -> list[tuple[str, str]]:
     ctes = []
-    for pipe in project.pipes.values():
-        if pipe.name in project.datasources or not references(sql, pipe.name):
+    for other in project.pipes.values():
+        if other.name in seen or not other.is_endpoint or not references(sql, other.name):
             continue
         try:
-            ctes.append((pipe.name, pipe_sql(pipe, {})))
+            body = pipe_sql(other, params, test_mode=test_mode)
+            nested = _pipe_ctes(project, body, params, seen | {other.name}, test_mode, strict)
         except TemplateError:
+            if strict:
+                raise
             continue
+        ctes.extend(nested + [(other.name, body)])
     return ctes
+
+
+def pipe_ctes_for(project: Project, sql: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """CTEs for every endpoint pipe `sql` mentions by name (rendered with `params`), so
+    `/v0/sql` can `SELECT ... FROM my_pipe` like Tinybird allows."""
+    return _pipe_ctes(project, sql, params, set(project.datasources), test_mode=False, strict=False)
+
+
+_TABLE_FUNCTIONS = re.compile(
+    r"(?<![\w.`])(file|url|s3|s3Cluster|gcs|azureBlobStorage|hdfs|remote|remoteSecure|cluster|clusterAllReplicas"
+    r"|executable|mysql|postgresql|sqlite|mongodb|redis|jdbc|odbc|input|fuzzJSON|urlCluster|iceberg|deltaLake"
+    r"|hudi|dictionary)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def forbidden_table_function(sql: str) -> str | None:
+    """A table function reaching outside the workspace (files, URLs, other servers), if any."""
+    match = _TABLE_FUNCTIONS.search(_COMMENT_RE.sub(" ", sql))
+    return match.group(1) if match else None
 
 
 def first_keyword(sql: str) -> str:

@@ -9,7 +9,16 @@ from typing import Any
 from .deploy import Workspace
 from .engine import Engine, EngineError
 from .events import Ingestor
-from .pipes import TemplateError, first_keyword, has_format, pipe_ctes_for, pipe_sql, strip_sql, with_ctes
+from .pipes import (
+    TemplateError,
+    first_keyword,
+    forbidden_table_function,
+    has_format,
+    pipe_ctes_for,
+    pipe_sql,
+    strip_sql,
+    with_ctes,
+)
 from .server import HttpError, Request, Response, Router
 
 # The events API's request size limit (Tinybird's free plan: 10 MB per request).
@@ -178,7 +187,9 @@ class Api:
         try:
             result = self.ingestor.ingest(ds, text)
         except EngineError as exc:
-            raise HttpError(500, f"[Error] {exc.short}") from None
+            # The rows were checked first, so this is a materialized view failing on them: the
+            # datasource may have been written (Tinybird's 422 "partial" case).
+            raise HttpError(422, f"[Error] {exc.short}") from None
         counts = {"successful_rows": result.successful_rows, "quarantined_rows": result.quarantined_rows}
         return Response.json(200 if request.flag("wait") else 202, counts)
 
@@ -198,8 +209,10 @@ class Api:
         q = merged.pop("q", [None])[-1]
         merged.pop("token", None)
         params: dict[str, Any] = {k: (v[0] if len(v) == 1 else v) for k, v in merged.items()}
+        if q is not None and (function := forbidden_table_function(q)):
+            raise HttpError(403, f"The table function '{function}' is not allowed")
         try:
-            sql = pipe_sql(pipe, params, q=q)
+            sql = pipe_sql(pipe, params, q=q, project=self.workspace.live)
         except TemplateError as exc:
             raise HttpError(400, exc.message, documentation=exc.documentation) from None
         ch_format, content_type = PIPE_FORMATS[fmt]
@@ -218,7 +231,10 @@ class Api:
         keyword = first_keyword(q)
         if keyword not in _SQL_ALLOWED:
             raise HttpError(400, f"DB::Exception: Only SELECT or DESCRIBE queries are supported. Got: {keyword}")
-        sql = with_ctes(pipe_ctes_for(self.workspace.live, q), q)
+        if function := forbidden_table_function(q):
+            raise HttpError(403, f"The table function '{function}' is not allowed")
+        params = {k: v[-1] for k, v in request.query.items() if k not in ("q", "token")}
+        sql = with_ctes(pipe_ctes_for(self.workspace.live, q, params), q)
         content_type = "text/plain; charset=utf-8"
         if has_format(q):
             fmt = re.search(r"FORMAT\s+(\w+)\s*$", q, re.IGNORECASE)

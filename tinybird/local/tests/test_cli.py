@@ -1,0 +1,67 @@
+"""Compatibility: Tinybird's official CLI (`tb`, PyPI `tinybird`) deploys to this server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT, Server, rows_of
+
+TB = Path(sys.executable).parent / "tb"
+REPO_PROJECT = Path(__file__).resolve().parents[2]  # <repo>/tinybird
+
+
+def tb(server: Server, folder: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(home),  # the CLI looks for and writes a `.tinyb` config up to $HOME
+        "TB_CLI_TELEMETRY_OPTOUT": "1",
+        "TB_VERSION_WARNING": "0",
+    }
+    cmd = [str(TB), "--cloud", "--host", server.url, "--token", server.token, *args]
+    return subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    for sub in ("datasources", "endpoints", "materializations"):
+        if (source / sub).is_dir():
+            shutil.copytree(source / sub, target / sub)
+    return target
+
+
+def test_official_cli_deploys_and_reports_a_broken_pipe(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data")
+    try:
+        folder = copy_project(PROJECT, tmp_path / "project")
+        first = tb(server, folder, tmp_path, "deploy")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "Deployment #1 is live!" in first.stdout
+        assert server.ingest("events", [{"ts": "2026-01-01 00:00:00", "session_id": "c", "name": "n", "usage": {"tokens": 3}, "tags": []}]).status == 200
+        assert rows_of(server.pipe("usage")) == [{"name": "n", "calls": "1", "tokens": "3", "avg_cost": 0}]
+
+        (folder / "endpoints" / "broken.pipe").write_text("NODE n\nSQL >\n    SELECT * FROM missing_table\n\nTYPE endpoint\n")
+        broken = tb(server, folder, tmp_path, "deploy")
+        assert broken.returncode != 0
+        assert "endpoints/broken.pipe" in broken.stdout
+        assert "missing_table" in broken.stdout
+    finally:
+        server.stop()
+
+
+def test_official_cli_deploys_the_repository_project(tmp_path: Path) -> None:
+    """The repository's own tinybird/ datafiles, unchanged, deploy and validate on real ClickHouse."""
+    if not any(REPO_PROJECT.glob("*/*.datasource")):
+        pytest.skip("tinybird/ has no datafiles yet")
+    server = Server(tmp_path / "data")
+    try:
+        folder = copy_project(REPO_PROJECT, tmp_path / "project")
+        result = tb(server, folder, tmp_path, "deploy")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Deployment #1 is live!" in result.stdout
+    finally:
+        server.stop()
