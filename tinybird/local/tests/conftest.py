@@ -19,6 +19,7 @@ import pytest
 
 LOCAL = Path(__file__).resolve().parent.parent
 PROJECT = Path(__file__).resolve().parent / "project"
+sys.path.insert(0, str(LOCAL))  # the unit tests import tinybird_local itself
 
 
 def free_port() -> int:

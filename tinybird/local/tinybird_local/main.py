@@ -8,6 +8,7 @@ import fcntl
 import signal
 import sys
 import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from .deploy import Workspace
@@ -65,7 +66,9 @@ def build_project(workspace: Workspace, folder: Path) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        server = Server((args.host, args.port), make_handler_placeholder())
+        # Bind first: a busy port fails fast, before the data dir is touched. The real handler
+        # needs the token from the data dir; until serve_forever() runs, connections just queue.
+        server = Server((args.host, args.port), BaseHTTPRequestHandler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return fail(f"port {args.port} on {args.host} is already in use; stop what runs there or pass --port")
@@ -104,9 +107,3 @@ def main(argv: list[str] | None = None) -> int:
     print("tinybird-local: stopped", file=sys.stderr, flush=True)
     return 0
 
-
-def make_handler_placeholder() -> type:
-    """The real handler needs the token from the data dir, opened after the port is known free."""
-    from http.server import BaseHTTPRequestHandler
-
-    return BaseHTTPRequestHandler
