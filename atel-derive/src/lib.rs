@@ -4,6 +4,7 @@ use proc_macro::TokenStream;
 
 mod ctxt;
 mod datasource;
+mod pipe;
 
 /// Derives `atel_sdk::Datasource` for a row struct.
 #[proc_macro_derive(Datasource, attributes(tinybird))]
@@ -17,6 +18,5 @@ pub fn derive_datasource(input: TokenStream) -> TokenStream {
 /// Turns a params struct into a Tinybird pipe: `impl atel_sdk::Pipe` and a typed query method.
 #[proc_macro_attribute]
 pub fn pipe(args: TokenStream, input: TokenStream) -> TokenStream {
-    let _ = args;
-    input
+    pipe::expand(args.into(), input.into()).into()
 }

@@ -9,6 +9,7 @@ extern crate self as atel_sdk;
 pub mod client;
 pub mod datafile;
 pub mod error;
+pub mod param;
 pub mod schema;
 pub mod telemetry;
 
@@ -25,6 +26,7 @@ pub mod __private {
     pub use crate::schema::{
         ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Node, Param,
     };
+    pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
     pub use serde;
     pub use std::borrow::Cow;
     pub use std::boxed::Box;

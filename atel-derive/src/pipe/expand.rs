@@ -1,0 +1,224 @@
+//! The generated code: `impl Pipe`, the compile-time type checks, and the typed query method. Quote only;
+//! every decision was made in `attr` and `check`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+use syn::{Ident, ItemStruct, LitStr, Type};
+
+use super::attr::{Field, NodeAttr, Sql};
+use super::check::Param;
+
+/// Everything the expansion needs, all present (errors were reported before).
+pub(crate) struct Model<'a> {
+    pub(crate) item: &'a ItemStruct,
+    pub(crate) name: &'a LitStr,
+    pub(crate) description: Option<&'a LitStr>,
+    pub(crate) output: &'a Type,
+    pub(crate) method: Ident,
+    pub(crate) nodes: &'a [NodeAttr],
+    pub(crate) fields: &'a [Field<'a>],
+    pub(crate) params: &'a [Param],
+}
+
+fn option_str(value: Option<&str>) -> TokenStream {
+    value.map_or_else(
+        || quote!(::core::option::Option::None),
+        |text| quote!(::core::option::Option::Some(#text)),
+    )
+}
+
+fn template_type(name: &str, span: Span) -> TokenStream {
+    let variant = Ident::new(if name == "JSON" { "Json" } else { name }, span);
+    quote_spanned!(span=> ::atel_sdk::__private::TemplateType::#variant)
+}
+
+fn sql_expr(sql: &Sql) -> TokenStream {
+    if let Some(file) = &sql.file {
+        let path = format!("/{file}");
+        quote_spanned!(sql.lit.span()=>
+            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #path))
+        )
+    } else {
+        let text = &sql.text;
+        quote!(#text)
+    }
+}
+
+pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
+    let ident = &model.item.ident;
+    let name = model.name;
+    let output = model.output;
+    let pipe_description = option_str(model.description.map(LitStr::value).as_deref());
+
+    let nodes = model.nodes.iter().filter_map(|node| {
+        let name = node.name.as_ref()?;
+        let description = option_str(node.description.as_ref().map(LitStr::value).as_deref());
+        let sql = sql_expr(node.sql.as_ref()?);
+        Some(quote! {
+            ::atel_sdk::__private::Node { name: #name, description: #description, sql: #sql }
+        })
+    });
+
+    let params = model.fields.iter().zip(model.params).map(|(field, param)| {
+        let name = &field.name;
+        let template_type = &param.template_type;
+        let default = option_str(param.default.as_deref());
+        let required = param.required;
+        let description = option_str(param.description.as_deref());
+        quote! {
+            ::atel_sdk::__private::Param {
+                name: #name,
+                template_type: #template_type,
+                default: #default,
+                required: #required,
+                description: #description,
+            }
+        }
+    });
+
+    let pairs = model.fields.iter().zip(model.params).map(|(field, param)| {
+        let member = field.ident;
+        let name = &field.name;
+        let format_as = template_type(&param.format_as, Span::call_site());
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            if let ::core::option::Option::Some(value) =
+                <#ty as ::atel_sdk::__private::ParamValue>::to_param(&self.#member, #format_as)
+            {
+                pairs.push((#name, value));
+            }
+        }
+    });
+    let count = model.fields.len();
+
+    let fits = model.fields.iter().zip(model.params).flat_map(|(field, param)| {
+        param.fits.iter().map(move |(template, array, node)| {
+            let ty = field.ty;
+            let span = ty.span();
+            let shown = if *array { format!("Array({template})") } else { template.clone() };
+            let message = format!(
+                "`{}` (field `{}`) does not fit `{shown}`, its template type in node `{node}`: see the \
+                 compatibility table in `atel_sdk::param`",
+                pretty_type(ty),
+                field.name,
+            );
+            let template = template_type(template, span);
+            quote_spanned! {span=>
+                const _: () = ::core::assert!(
+                    ::atel_sdk::__private::accepts(
+                        #template,
+                        #array,
+                        <#ty as ::atel_sdk::__private::ParamValue>::KIND,
+                    ),
+                    #message,
+                );
+            }
+        })
+    });
+
+    let ext = ext_trait(model);
+    let item = model.item;
+    quote! {
+        #item
+
+        #[automatically_derived]
+        impl ::atel_sdk::Pipe for #ident {
+            const NAME: &'static str = #name;
+            type Output = #output;
+
+            fn params(&self) -> ::atel_sdk::__private::Vec<(&'static str, ::atel_sdk::__private::String)> {
+                let mut pairs = ::atel_sdk::__private::Vec::with_capacity(#count);
+                #(#pairs)*
+                pairs
+            }
+
+            fn schema() -> ::atel_sdk::PipeSchema {
+                ::atel_sdk::PipeSchema {
+                    name: #name,
+                    description: #pipe_description,
+                    nodes: ::atel_sdk::__private::Vec::from([#(#nodes),*]),
+                    params: ::atel_sdk::__private::Vec::from([#(#params),*]),
+                }
+            }
+        }
+
+        #(#fits)*
+
+        #ext
+    }
+}
+
+fn ext_trait(model: &Model<'_>) -> TokenStream {
+    let ident = &model.item.ident;
+    let args = model.fields.iter().map(|f| f.ident);
+    let body = quote! {
+        let params = #ident { #(#args),* };
+        async move { ::atel_sdk::TinybirdClient::query(self, &params).await }
+    };
+    ext_trait_with(
+        model.item,
+        &model.name.value(),
+        model.output,
+        &model.method,
+        model.fields,
+        &body,
+    )
+}
+
+/// `pub trait AgentUsageSummaryExt { fn agent_usage_summary(&self, days: u32) -> … }` for `TinybirdClient`.
+pub(crate) fn ext_trait_with(
+    item: &ItemStruct,
+    pipe_name: &str,
+    output: &Type,
+    method: &Ident,
+    fields: &[Field<'_>],
+    body: &TokenStream,
+) -> TokenStream {
+    let ident = &item.ident;
+    let vis = &item.vis;
+    let trait_ident = format_ident!("{}Ext", ident);
+    let args: Vec<&Ident> = fields.iter().map(|f| f.ident).collect();
+    let tys: Vec<&Type> = fields.iter().map(|f| f.ty).collect();
+    let trait_doc = format!(
+        "The typed call of the `{pipe_name}` pipe: `client.{method}(…).await` returns its rows."
+    );
+    let method_doc = format!("Queries the `{pipe_name}` endpoint with these params ([`{ident}`]).");
+    let future = quote! {
+        impl ::core::future::Future<
+            Output = ::core::result::Result<::atel_sdk::__private::Vec<#output>, ::atel_sdk::Error>,
+        > + ::core::marker::Send
+    };
+    quote! {
+        #[doc = #trait_doc]
+        #vis trait #trait_ident {
+            #[doc = #method_doc]
+            fn #method(&self, #(#args: #tys),*) -> #future;
+        }
+
+        #[automatically_derived]
+        impl #trait_ident for ::atel_sdk::TinybirdClient {
+            fn #method(&self, #(#args: #tys),*) -> #future {
+                #body
+            }
+        }
+    }
+}
+
+/// A type as the user would write it: `Option<u64>`, not `Option < u64 >`.
+fn pretty_type(ty: &Type) -> String {
+    let text = quote!(#ty).to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let prev = out.chars().last();
+        let glue = c == ' '
+            && (matches!(next, Some('<' | '>' | ',' | ':' | ')' | ']'))
+                || matches!(prev, Some('<' | ':' | '&' | '(' | '[')));
+        if !glue {
+            out.push(c);
+        }
+    }
+    out
+}

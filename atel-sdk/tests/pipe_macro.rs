@@ -1,0 +1,290 @@
+//! `#[pipe(...)]`: what the generated `Pipe` impl says, the exact `.pipe` text, and the query pairs.
+
+use atel_sdk::schema::{Node, Param};
+use atel_sdk::{Pipe, PipeSchema, pipe};
+use chrono::{DateTime, TimeZone as _, Utc};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, PartialEq)]
+pub struct UsageRow {
+    pub agent_type: String,
+    pub invocations: u64,
+}
+
+/// Invocations per agent type over the last days.
+#[pipe(
+    name = "usage_by_agent",
+    description = "Invocations per agent type over the last `days` days.",
+    output = UsageRow,
+    node(
+        name = "recent",
+        description = "Stop events of the window.",
+        sql = r#"
+            %
+            SELECT agent_type
+            FROM agent_activations
+            WHERE event = 'stop'
+              AND timestamp >= now() - INTERVAL {{ UInt16(days, 7, description="Window in days") }} DAY
+              {% if defined(agent_type) %}
+              AND agent_type = {{ String(agent_type) }}
+              {% end %}
+        "#
+    ),
+    node(
+        name = "endpoint",
+        sql = r#"
+            %
+            SELECT agent_type, count() AS invocations
+            FROM recent
+            GROUP BY agent_type
+            ORDER BY invocations DESC
+            LIMIT {{ UInt32(limit, 10) }}
+        "#
+    ),
+)]
+#[derive(Debug, Clone)]
+pub struct UsageByAgent {
+    #[param(default = 7)]
+    pub days: u16,
+    /// Only this agent type.
+    pub agent_type: Option<String>,
+    #[param(default = 10, required, description = "At most this many rows")]
+    pub limit: u32,
+}
+
+#[test]
+fn name_and_schema() {
+    assert_eq!(UsageByAgent::NAME, "usage_by_agent");
+    let schema = UsageByAgent::schema();
+    assert_eq!(
+        schema,
+        PipeSchema {
+            name: "usage_by_agent",
+            description: Some("Invocations per agent type over the last `days` days."),
+            nodes: vec![
+                Node {
+                    name: "recent",
+                    description: Some("Stop events of the window."),
+                    sql: "%\nSELECT agent_type\nFROM agent_activations\nWHERE event = 'stop'\n  AND timestamp >= \
+                          now() - INTERVAL {{ UInt16(days, 7, description=\"Window in days\") }} DAY\n  \
+                          {% if defined(agent_type) %}\n  AND agent_type = {{ String(agent_type) }}\n  {% end %}",
+                },
+                Node {
+                    name: "endpoint",
+                    description: None,
+                    sql: "%\nSELECT agent_type, count() AS invocations\nFROM recent\nGROUP BY agent_type\n\
+                          ORDER BY invocations DESC\nLIMIT {{ UInt32(limit, 10) }}",
+                },
+            ],
+            params: vec![
+                Param {
+                    name: "days",
+                    template_type: "UInt16",
+                    default: Some("7"),
+                    required: false,
+                    description: Some("Window in days"),
+                },
+                Param {
+                    name: "agent_type",
+                    template_type: "String",
+                    default: None,
+                    required: false,
+                    description: Some("Only this agent type."),
+                },
+                Param {
+                    name: "limit",
+                    template_type: "UInt32",
+                    default: Some("10"),
+                    required: true,
+                    description: Some("At most this many rows"),
+                },
+            ],
+        }
+    );
+}
+
+#[test]
+fn golden_pipe_text() {
+    let expected = r#"DESCRIPTION >
+    Invocations per agent type over the last `days` days.
+
+NODE recent
+DESCRIPTION >
+    Stop events of the window.
+
+SQL >
+    %
+    SELECT agent_type
+    FROM agent_activations
+    WHERE event = 'stop'
+      AND timestamp >= now() - INTERVAL {{ UInt16(days, 7, description="Window in days") }} DAY
+      {% if defined(agent_type) %}
+      AND agent_type = {{ String(agent_type) }}
+      {% end %}
+
+NODE endpoint
+SQL >
+    %
+    SELECT agent_type, count() AS invocations
+    FROM recent
+    GROUP BY agent_type
+    ORDER BY invocations DESC
+    LIMIT {{ UInt32(limit, 10) }}
+
+TYPE endpoint
+"#;
+    assert_eq!(UsageByAgent::datafile(), expected);
+}
+
+#[test]
+fn params_skip_none_and_format_values() {
+    let all = UsageByAgent {
+        days: 30,
+        agent_type: Some("code-reviewer".to_owned()),
+        limit: 5,
+    };
+    assert_eq!(
+        all.params(),
+        [
+            ("days", "30".to_owned()),
+            ("agent_type", "code-reviewer".to_owned()),
+            ("limit", "5".to_owned()),
+        ]
+    );
+    let without = UsageByAgent {
+        agent_type: None,
+        ..all
+    };
+    assert_eq!(
+        without.params(),
+        [("days", "30".to_owned()), ("limit", "5".to_owned())]
+    );
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Nothing {}
+
+/// Every kind of value, to see how each is sent.
+#[pipe(
+    name = "kinds",
+    output = Nothing,
+    method = "kinds_of_values",
+    node(
+        name = "endpoint",
+        sql = "%\nSELECT {{ DateTime(since) }}, {{ DateTime64(until) }}, {{ Date(day) }}, \
+               {{ Array(ids, 'UInt64', defined=False) }}, {{ Boolean(flag) }}, {{ Float64(ratio) }}, \
+               {{ Int64(delta) }}, {{ column(sort_by, 'ts') }}"
+    )
+)]
+#[derive(Debug)]
+pub struct Kinds {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub day: chrono::NaiveDate,
+    pub ids: Vec<u64>,
+    pub flag: bool,
+    pub ratio: f32,
+    pub delta: i32,
+    #[param(rename = "sort_by")]
+    pub order: &'static str,
+}
+
+#[test]
+fn values_are_formatted_per_template_type() {
+    let at = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap();
+    let kinds = Kinds {
+        since: at,
+        until: at + chrono::Duration::milliseconds(89),
+        day: at.date_naive(),
+        ids: vec![3, 1, 2],
+        flag: false,
+        ratio: 0.25,
+        delta: -4,
+        order: "cost",
+    };
+    assert_eq!(
+        kinds.params(),
+        [
+            ("since", "2026-03-04 05:06:07".to_owned()),
+            ("until", "2026-03-04 05:06:07.089".to_owned()),
+            ("day", "2026-03-04".to_owned()),
+            ("ids", "3,1,2".to_owned()),
+            ("flag", "false".to_owned()),
+            ("ratio", "0.25".to_owned()),
+            ("delta", "-4".to_owned()),
+            ("sort_by", "cost".to_owned()),
+        ]
+    );
+    let types: Vec<_> = Kinds::schema()
+        .params
+        .iter()
+        .map(|p| (p.name, p.template_type))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("since", "DateTime"),
+            ("until", "DateTime64"),
+            ("day", "Date"),
+            ("ids", "Array(UInt64)"),
+            ("flag", "Boolean"),
+            ("ratio", "Float64"),
+            ("delta", "Int64"),
+            ("sort_by", "String"),
+        ]
+    );
+    let empty = Kinds {
+        ids: Vec::new(),
+        ..kinds
+    };
+    assert!(empty.params().iter().all(|(name, _)| *name != "ids"));
+}
+
+/// A pipe without params and without templates.
+#[pipe(
+    name = "top_models",
+    output = Nothing,
+    node(name = "endpoint", sql = "SELECT model FROM api_requests GROUP BY model")
+)]
+#[derive(Debug)]
+pub struct TopModels;
+
+#[test]
+fn a_pipe_without_params() {
+    assert!(TopModels.params().is_empty());
+    assert_eq!(
+        TopModels::datafile(),
+        "NODE endpoint\nSQL >\n    SELECT model FROM api_requests GROUP BY model\n\nTYPE endpoint\n"
+    );
+}
+
+/// The typed method exists on the client with the fields as arguments (compiles = passes).
+#[allow(dead_code)]
+async fn typed_calls(client: &atel_sdk::TinybirdClient) -> Result<(), atel_sdk::Error> {
+    let rows: Vec<UsageRow> = client.usage_by_agent(7, None, 10).await?;
+    let _: Vec<Nothing> = client.top_models().await?;
+    let _ = rows;
+    Ok(())
+}
+
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn typed_call_future_is_send() {
+    let client = atel_sdk::TinybirdClient::builder()
+        .token("p.test")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let future = client.kinds_of_values(
+        Utc::now(),
+        Utc::now(),
+        Utc::now().date_naive(),
+        vec![1],
+        true,
+        1.0,
+        1,
+        "ts",
+    );
+    assert_send(&future);
+}
