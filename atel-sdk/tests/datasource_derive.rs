@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use atel_sdk::{ChType, Column, Datasource, Engine};
 use serde::Serialize;
 
-/// Nullable, LowCardinality(Nullable(String)), Array with `[:]`, Map, DEFAULT, CODEC, TTL.
+/// `Nullable`, `LowCardinality(Nullable(String))`, `Array` with `[:]`, `Map`, `DEFAULT`, `CODEC`, `TTL`.
 #[derive(Serialize, Datasource)]
 #[tinybird(
     description = "Page views",
     partition_key = "toYYYYMM(timestamp)",
-    sorting_key = "country, timestamp",
+    sorting_key = "timestamp",
     ttl = "toDateTime(timestamp) + toIntervalDay(90)"
 )]
 #[allow(dead_code)]
@@ -47,13 +47,13 @@ SCHEMA >
 
 ENGINE MergeTree
 ENGINE_PARTITION_KEY toYYYYMM(timestamp)
-ENGINE_SORTING_KEY country, timestamp
+ENGINE_SORTING_KEY timestamp
 ENGINE_TTL toDateTime(timestamp) + toIntervalDay(90)
 "
     );
 }
 
-/// ReplacingMergeTree with ENGINE_VER, settings, a raw type and an explicit JSON path.
+/// `ReplacingMergeTree` with `ENGINE_VER`, settings, a raw type and an explicit JSON path.
 #[derive(Serialize, Datasource)]
 #[tinybird(
     name = "user_profiles",

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
-use syn::{Data, DeriveInput, Fields};
+use syn::{Data, DeriveInput, Fields, Type, TypeGroup, TypeParen, TypePath};
 
 use super::attr;
 use super::case::to_snake_case;
@@ -45,11 +45,11 @@ impl<'a> Container<'a> {
                 }
             },
             Data::Enum(data) => {
-                cx.error_spanned_by(&data.enum_token, NAMED_FIELDS_ONLY);
+                cx.syn_error(syn::Error::new(data.enum_token.span, NAMED_FIELDS_ONLY));
                 return None;
             }
             Data::Union(data) => {
-                cx.error_spanned_by(&data.union_token, NAMED_FIELDS_ONLY);
+                cx.syn_error(syn::Error::new(data.union_token.span, NAMED_FIELDS_ONLY));
                 return None;
             }
         };
@@ -104,6 +104,22 @@ impl Column<'_> {
             (None, Some(ident)) => ident.to_token_stream(),
             (None, None) => self.original.to_token_stream(),
         }
+    }
+
+    /// Whether the column is visibly `Nullable`: an `Option<...>` field or a `type = "Nullable(...)"`.
+    /// A type alias of an `Option` is not seen through.
+    pub(crate) fn is_nullable(&self) -> bool {
+        if let Some(raw) = &self.attrs.ty {
+            let raw = raw.value();
+            let raw = raw.trim_start();
+            return raw.starts_with("Nullable(") || raw.starts_with("LowCardinality(Nullable(");
+        }
+        let mut ty = &self.original.ty;
+        while let Type::Group(TypeGroup { elem, .. }) | Type::Paren(TypeParen { elem, .. }) = ty {
+            ty = elem;
+        }
+        matches!(ty, Type::Path(TypePath { qself: None, path, .. })
+            if path.segments.last().is_some_and(|segment| segment.ident == "Option"))
     }
 
     /// The Rust field name, for messages.

@@ -29,6 +29,21 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
             }
         }
     }
+    if let Some(lit) = &attrs.sorting_key {
+        let mut reported = HashSet::new();
+        for name in referenced_columns(&lit.value()) {
+            let column = cont.columns.iter().find(|c| c.name == name);
+            if column.is_some_and(Column::is_nullable) && reported.insert(name.clone()) {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "column `{name}` is `Nullable` and cannot be in `sorting_key`, \
+                         Tinybird rejects nullable sorting key columns"
+                    ),
+                );
+            }
+        }
+    }
     if let Some(ver) = &attrs.ver {
         let engine = attrs.engine.as_ref().map(LitStr::value);
         if engine.as_deref() != Some("ReplacingMergeTree") {

@@ -29,3 +29,6 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         .map(|cont| expand::impl_datasource(&cont))
         .unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! Expansion snapshots: the exact impl the derive writes for a happy-path input.
+
+use quote::quote;
+use syn::parse_quote;
+
+use super::expand;
+
+#[test]
+fn expands_struct_and_field_attributes() {
+    let input = parse_quote! {
+        #[derive(Serialize, Datasource)]
+        #[serde(rename_all = "camelCase")]
+        #[tinybird(name = "events", engine = "ReplacingMergeTree", sorting_key = "sessionId", ver = "v")]
+        struct Event {
+            session_id: String,
+            #[serde(rename = "v")]
+            version: u64,
+            #[tinybird(low_cardinality, json_path = "$.k", default = "'x'", codec = "ZSTD(1)")]
+            kind: Option<String>,
+            #[tinybird(type = "DateTime")]
+            at: i64,
+            #[serde(skip)]
+            cache: (),
+        }
+    };
+    let expected = quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl ::atel_sdk::__private::Datasource for Event {
+                const NAME: &'static str = "events";
+
+                fn schema() -> ::atel_sdk::__private::DatasourceSchema {
+                    ::atel_sdk::__private::DatasourceSchema {
+                        name: "events",
+                        description: ::core::option::Option::None,
+                        columns: ::atel_sdk::__private::Vec::from([
+                            ::atel_sdk::__private::Column {
+                                name: "sessionId",
+                                ty: <String as ::atel_sdk::__private::ColumnType>::ch_type(),
+                                json_path: ::core::option::Option::None,
+                                default: ::core::option::Option::None,
+                                codec: ::core::option::Option::None,
+                            },
+                            ::atel_sdk::__private::Column {
+                                name: "v",
+                                ty: <u64 as ::atel_sdk::__private::ColumnType>::ch_type(),
+                                json_path: ::core::option::Option::None,
+                                default: ::core::option::Option::None,
+                                codec: ::core::option::Option::None,
+                            },
+                            ::atel_sdk::__private::Column {
+                                name: "kind",
+                                ty: ::atel_sdk::__private::ChType::LowCardinality(::atel_sdk::__private::Box::new(
+                                    <Option<String> as ::atel_sdk::__private::ColumnType>::ch_type()
+                                )),
+                                json_path: ::core::option::Option::Some("$.k"),
+                                default: ::core::option::Option::Some("'x'"),
+                                codec: ::core::option::Option::Some("ZSTD(1)"),
+                            },
+                            ::atel_sdk::__private::Column {
+                                name: "at",
+                                ty: ::atel_sdk::__private::ChType::Raw(::atel_sdk::__private::String::from("DateTime")),
+                                json_path: ::core::option::Option::None,
+                                default: ::core::option::Option::None,
+                                codec: ::core::option::Option::None,
+                            }
+                        ]),
+                        engine: ::atel_sdk::__private::Engine {
+                            kind: ::core::option::Option::Some("ReplacingMergeTree"),
+                            sorting_key: ::core::option::Option::Some("sessionId"),
+                            partition_key: ::core::option::Option::None,
+                            ttl: ::core::option::Option::None,
+                            ver: ::core::option::Option::Some("v"),
+                            settings: ::core::option::Option::None,
+                        },
+                    }
+                }
+            }
+        };
+    };
+    assert_eq!(expand(&input).unwrap().to_string(), expected.to_string());
+}
+
+#[test]
+fn keeps_generics() {
+    let input = parse_quote! {
+        struct Row<T: Copy> where T: Default { value: T }
+    };
+    let output = expand(&input).unwrap().to_string();
+    let header = quote! {
+        impl<T: Copy> ::atel_sdk::__private::Datasource for Row<T> where T: Default
+    };
+    assert!(output.contains(&header.to_string()), "{output}");
+    assert!(
+        output.contains(
+            &quote!(
+                const NAME: &'static str = "row";
+            )
+            .to_string()
+        )
+    );
+}
+
+#[test]
+fn errors_are_collected_in_one_result() {
+    let input = parse_quote! {
+        #[tinybird(engine = "Log", sortkey = "x", name = 5)]
+        struct Row {
+            #[tinybird(lowcard, codec = "")]
+            value: u8,
+        }
+    };
+    let messages: Vec<String> = expand(&input)
+        .unwrap_err()
+        .into_iter()
+        .map(|error| error.to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
+             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`",
+            "expected a string literal for `name`, e.g. `name = \"...\"`",
+            "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
+             `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \
+             `VersionedCollapsingMergeTree`, `Null`",
+            "unknown tinybird field attribute `lowcard`, expected one of `type`, `low_cardinality`, \
+             `json_path`, `default`, `codec`, `skip`",
+            "`codec` cannot be empty",
+        ]
+    );
+}
+
+#[test]
+fn fallback_keeps_the_error_and_stubs_the_impl() {
+    let input = parse_quote! { enum Row { A } };
+    let error = expand(&input).unwrap_err();
+    let output = super::fallback(&input, &error).to_string();
+    assert!(output.contains("compile_error"), "{output}");
+    assert!(
+        output.contains("can only be derived for structs with named fields"),
+        "{output}"
+    );
+    assert!(output.contains(&quote!(impl ::atel_sdk::__private::Datasource for Row).to_string()));
+    assert!(
+        output.contains(
+            &quote!(
+                const NAME: &'static str = "row";
+            )
+            .to_string()
+        )
+    );
+}
