@@ -1,5 +1,94 @@
 //! `TinybirdClient`: ingest, query and deploy over Tinybird's HTTP API.
+//!
+//! Build one with [`TinybirdClient::builder`] or [`TinybirdClient::from_env`]; clone it freely (it is an
+//! `Arc` inside). Every call runs under the client's [`RetryPolicy`], a per-attempt timeout and an overall
+//! deadline, and emits a `tracing` event per HTTP attempt (method, path, status, attempt, elapsed) that
+//! never contains the token or row data.
 
-/// A Tinybird API client. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct TinybirdClient {}
+mod config;
+pub mod de;
+mod deploy;
+mod ingest;
+mod inserter;
+mod lenient;
+pub mod ndjson;
+mod query;
+mod retry;
+mod transport;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{
+    ConfigSource, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, GZIP_THRESHOLD_BYTES, MAX_GET_URL_LEN,
+    TINYBIRD_LOCAL_URL, TinybirdClientBuilder,
+};
+pub use deploy::{BuildOutcome, DeployOptions, DeployOutcome, Feedback};
+pub use ingest::IngestSummary;
+pub use inserter::{DEFAULT_INSERTER_MAX_ROWS, Inserter};
+pub use retry::RetryPolicy;
+
+use crate::error::Result;
+
+/// A Tinybird API client. Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct TinybirdClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// The base URL without a trailing slash.
+    base: String,
+    /// `scheme://host:port`, the only part of the URL `Debug` shows.
+    origin: String,
+    /// `Bearer <token>`, marked sensitive.
+    auth: reqwest::header::HeaderValue,
+    timeout: Duration,
+    deadline: Duration,
+    retry: RetryPolicy,
+    gzip: bool,
+    wait: bool,
+    max_body_bytes: usize,
+}
+
+impl fmt::Debug for TinybirdClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("TinybirdClient")
+            .field("origin", &inner.origin)
+            .field("token", &"<redacted>")
+            .field("timeout", &inner.timeout)
+            .field("deadline", &inner.deadline)
+            .field("retry", &inner.retry)
+            .field("gzip", &inner.gzip)
+            .field("wait", &inner.wait)
+            .field("max_body_bytes", &inner.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TinybirdClient {
+    /// A builder with the defaults: [`DEFAULT_TIMEOUT`], [`DEFAULT_DEADLINE`],
+    /// [`DEFAULT_CONNECT_TIMEOUT`], [`RetryPolicy::DEFAULT`], gzip and `wait` on.
+    pub fn builder() -> TinybirdClientBuilder {
+        TinybirdClientBuilder::default()
+    }
+
+    /// A client configured from the process environment; see
+    /// [`TinybirdClientBuilder::build_from_env`] for the order of the sources.
+    pub async fn from_env() -> Result<Self> {
+        Self::builder().build_from_env().await
+    }
+
+    /// The origin (`scheme://host:port`) requests go to.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.base)
+    }
+}

@@ -1,0 +1,3 @@
+//! NDJSON encoding benchmark (filled in below).
+
+fn main() {}

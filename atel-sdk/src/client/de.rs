@@ -1,0 +1,140 @@
+//! Serde helpers for values as ClickHouse writes them in JSON.
+//!
+//! The client already accepts 64-bit integers written as strings for any integer field, with no
+//! annotation. Date-times need one: ClickHouse writes `DateTime64` as `"2026-11-25 09:00:00.123"` (no `T`,
+//! no zone), which chrono's own `Deserialize` refuses. Annotate such fields:
+//!
+//! ```
+//! use chrono::{DateTime, Utc};
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Row {
+//!     #[serde(with = "atel_sdk::client::de::datetime")]
+//!     last_seen: DateTime<Utc>,
+//!     #[serde(default, with = "atel_sdk::client::de::option_datetime")]
+//!     first_error: Option<DateTime<Utc>>,
+//! }
+//!
+//! let row: Row = serde_json::from_str(
+//!     r#"{"last_seen": "2026-11-25 09:00:00.123", "first_error": null}"#,
+//! ).unwrap();
+//! assert_eq!(row.last_seen.to_rfc3339(), "2026-11-25T09:00:00.123+00:00");
+//! ```
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::de::DeserializeOwned;
+
+/// Deserializes a JSON value the way the client decodes rows: numbers may be written as strings.
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, serde_json::Error> {
+    super::lenient::from_value(value)
+}
+
+/// Parses a ClickHouse `DateTime` / `DateTime64` text (`2026-11-25 09:00:00[.123]`, taken as UTC) or an
+/// RFC 3339 date-time.
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|naive| naive.and_utc())
+        .or_else(|_| DateTime::parse_from_rfc3339(text).map(|dt| dt.with_timezone(&Utc)))
+        .ok()
+}
+
+/// `#[serde(with = "atel_sdk::client::de::datetime")]` for `DateTime<Utc>`: reads ClickHouse's
+/// `2026-11-25 09:00:00.123` or RFC 3339; writes `2026-11-25 09:00:00.123` (UTC, milliseconds), which
+/// Tinybird's `DateTime64(3)` columns take as is.
+pub mod datetime {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    /// The format written: ClickHouse's own, milliseconds, UTC.
+    pub const FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
+
+    /// Writes `2026-11-25 09:00:00.123`.
+    pub fn serialize<S: Serializer>(
+        value: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&value.format(FORMAT))
+    }
+
+    /// Reads ClickHouse's date-time text or RFC 3339.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        super::parse_datetime(&text).ok_or_else(|| {
+            de::Error::custom(format_args!(
+                "invalid date-time `{text}`, expected `YYYY-MM-DD HH:MM:SS[.fff]` or RFC 3339"
+            ))
+        })
+    }
+}
+
+/// `#[serde(default, with = "atel_sdk::client::de::option_datetime")]` for `Option<DateTime<Utc>>`;
+/// `null` is `None`.
+pub mod option_datetime {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `null` or `2026-11-25 09:00:00.123`.
+    pub fn serialize<S: Serializer>(
+        value: &Option<DateTime<Utc>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => super::datetime::serialize(value, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads `null` or a date-time as [`datetime`](super::datetime) does.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super::datetime")] DateTime<Utc>);
+        Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(dt)| dt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Row {
+        #[serde(with = "datetime")]
+        at: DateTime<Utc>,
+        #[serde(default, with = "option_datetime")]
+        maybe: Option<DateTime<Utc>>,
+    }
+
+    #[test]
+    fn datetimes_round_trip_in_clickhouse_format() {
+        let row: Row = serde_json::from_str(
+            r#"{"at": "2026-11-25 09:00:00.123", "maybe": "2026-11-25T10:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(row.at.timestamp_millis(), 1_795_597_200_123);
+        assert_eq!(row.maybe.unwrap().timestamp(), 1_795_600_800);
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"{"at":"2026-11-25 09:00:00.123","maybe":"2026-11-25 10:00:00.000"}"#
+        );
+        let row: Row = serde_json::from_str(r#"{"at": "2026-11-25 09:00:00"}"#).unwrap();
+        assert_eq!(row.maybe, None);
+        let err = serde_json::from_str::<Row>(r#"{"at": "yesterday"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid date-time `yesterday`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn from_value_accepts_quoted_integers() {
+        let n: u64 = from_value(&serde_json::json!("12")).unwrap();
+        assert_eq!(n, 12);
+    }
+}
