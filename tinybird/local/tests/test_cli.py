@@ -15,15 +15,18 @@ TB = Path(sys.executable).parent / "tb"
 REPO_PROJECT = Path(__file__).resolve().parents[2]  # <repo>/tinybird
 
 
-def tb(server: Server, folder: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def tb(server: Server, folder: Path, home: Path, *args: str, cloud: bool = True) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "HOME": str(home),  # the CLI looks for and writes a `.tinyb` config up to $HOME
         "TB_CLI_TELEMETRY_OPTOUT": "1",
         "TB_VERSION_WARNING": "0",
+        # where the CLI's Tinybird Local mode (no --cloud) looks for the server
+        "TB_LOCAL_HOST": "127.0.0.1",
+        "TB_LOCAL_PORT": str(server.port),
     }
-    cmd = [str(TB), "--cloud", "--host", server.url, "--token", server.token, *args]
-    return subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    target = ["--cloud", "--host", server.url, "--token", server.token] if cloud else []
+    return subprocess.run([str(TB), *target, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
 
 
 def copy_project(source: Path, target: Path) -> Path:
@@ -49,6 +52,19 @@ def test_official_cli_deploys_and_reports_a_broken_pipe(tmp_path: Path) -> None:
         assert broken.returncode != 0
         assert "endpoints/broken.pipe" in broken.stdout
         assert "missing_table" in broken.stdout
+    finally:
+        server.stop()
+
+
+def test_official_cli_builds_in_local_mode(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data")
+    try:
+        folder = copy_project(PROJECT, tmp_path / "project")
+        result = tb(server, folder, tmp_path, "build", cloud=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Build completed" in result.stdout
+        assert "endpoints/usage_total.pipe created" in result.stdout
+        assert rows_of(server.pipe("top_sessions", name="x")) == []
     finally:
         server.stop()
 

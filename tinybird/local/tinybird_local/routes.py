@@ -36,6 +36,7 @@ _UNKNOWN_TABLE_RES = (
     re.compile(r"Database (\S+) does not exist"),
 )
 _SQL_ALLOWED = ("SELECT", "WITH", "DESCRIBE", "DESC")
+WORKSPACE_ID = "00000000-0000-0000-0000-000000000001"
 
 
 class Api:
@@ -53,6 +54,8 @@ class Api:
         r.add("GET", "/", self.health, auth=False)
         r.add("GET", "/v1/workspace|/v0/workspace", self.workspace_info)
         r.add("GET", "/v0/regions", self.regions)
+        r.add("GET", "/v1/user/workspaces|/v0/user/workspaces", self.user_workspaces)
+        r.add("POST", "/v1/workspaces|/v0/workspaces", self.create_workspace)
         r.add("GET", "/v0/jobs", lambda _: Response.json(200, {"jobs": []}))
         r.add("POST", "/v1/deploy", self.deploy)
         r.add("POST", "/v1/build", self.build)
@@ -78,7 +81,7 @@ class Api:
 
     def workspace_info(self, _: Request) -> Response:
         info = {
-            "id": "00000000-0000-0000-0000-000000000001",
+            "id": WORKSPACE_ID,
             "name": "local",
             "is_forward": True,
             "is_branch": False,
@@ -86,6 +89,20 @@ class Api:
             "token": self.token,
         }
         return Response.json(200, info)
+
+    def user_workspaces(self, _: Request) -> Response:
+        """`tb build` (Tinybird Local mode) looks for a workspace named after the project folder; every
+        name it created maps to this server's single workspace."""
+        names = ["local", *self.workspace.state.data.get("workspace_names", [])]
+        items = [{"id": WORKSPACE_ID, "name": n, "token": self.token, "is_branch": False} for n in names]
+        return Response.json(200, {"organization_id": "local", "workspaces": items})
+
+    def create_workspace(self, request: Request) -> Response:
+        name = request.arg("name") or ""
+        if not name:
+            raise HttpError(400, "The 'name' parameter is required")
+        self.workspace.state.add_workspace_name(name)
+        return Response.json(200, {"id": WORKSPACE_ID, "name": name, "token": self.token})
 
     def regions(self, _: Request) -> Response:
         region = {"name": "local", "provider": "local", "api_host": self.url, "host": self.url, "default_password": ""}

@@ -50,6 +50,13 @@ class State:
             self.data["deployments"].append(deployment)
             self.save()
 
+    def add_workspace_name(self, name: str) -> None:
+        with self._lock:
+            names = self.data.setdefault("workspace_names", [])
+            if name not in names:
+                names.append(name)
+                self.save()
+
     def deployment(self, deployment_id: str) -> dict[str, Any] | None:
         return next((d for d in self.data["deployments"] if d["id"] == str(deployment_id)), None)
 
