@@ -19,6 +19,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
     for (key, lit) in [
         ("sorting_key", &attrs.sorting_key),
         ("partition_key", &attrs.partition_key),
+        ("ttl", &attrs.ttl),
     ] {
         if let Some(lit) = lit {
             let mut reported = HashSet::new();
@@ -107,11 +108,44 @@ fn unquote(name: &str) -> &str {
         .unwrap_or(name)
 }
 
-/// SQL words that can stand alone in a key expression without being columns.
+/// SQL words that can stand alone in a key or TTL expression without being columns.
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "null", "true", "false", "is", "in", "like", "between", "case", "when",
-    "then", "else", "end", "interval", "second", "minute", "hour", "day", "week", "month",
-    "quarter", "year", "asc", "desc",
+    "and",
+    "or",
+    "not",
+    "null",
+    "true",
+    "false",
+    "is",
+    "in",
+    "like",
+    "between",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "interval",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+    "asc",
+    "desc",
+    "delete",
+    "where",
+    "to",
+    "disk",
+    "volume",
+    "group",
+    "by",
+    "set",
+    "recompress",
+    "codec",
 ];
 
 /// The column names an engine key expression refers to: bare identifiers that are not function names
@@ -221,5 +255,9 @@ mod tests {
             ["kind", "x", "y"]
         );
         assert_eq!(referenced_columns("1e3, 0x1F, 2.5"), Vec::<String>::new());
+        assert_eq!(
+            referenced_columns("ts + INTERVAL 7 DAY TO DISK 'cold', ts + toIntervalDay(30) DELETE"),
+            ["ts", "ts"]
+        );
     }
 }
