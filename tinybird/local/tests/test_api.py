@@ -65,6 +65,8 @@ def test_invalid_datafile_fails_with_feedback_naming_file_and_error(server: Serv
     assert "Unknown data type family: Strin" in deployment["errors"][0]["error"]
     assert deployment["feedback"][0]["resource"] == "bad"
     assert deployment["feedback"][0]["level"] == "ERROR"
+    assert reply.json["errors"] == deployment["errors"]
+    assert reply.json["error"].startswith("[datasources/bad.datasource] Unknown data type family: Strin")
     # The live project is untouched.
     assert server.call("GET", f"/v1/deployments/{deployment['id']}").json["deployment"]["status"] == "failed"
     assert server.pipe("usage", session_id="nobody").status == 200

@@ -117,11 +117,11 @@ class Workspace:
                     live = self.state.live_deployment()
                     deployment["id"] = live["id"] if live else deployment["id"]
                     deployment["live"] = True
-                return {"result": result, "deployment": _public(deployment)}
+                return _response(result, deployment)
             self.state.add_deployment(deployment)
             if result == "success" and auto_promote:
                 self.set_live(deployment["id"])
-            return {"result": result, "deployment": _public(self.state.deployment(deployment["id"]) or deployment)}
+            return _response(result, self.state.deployment(deployment["id"]) or deployment)
 
     def set_live(self, deployment_id: str) -> dict[str, Any] | None:
         with self._lock, self.engine.lock:
@@ -267,6 +267,18 @@ def _destructive_error(new: Project, old: Project, name: str) -> ProjectError:
         "allow_destructive_operations=true to delete it."
     )
     return ProjectError(ds.path, name, msg)
+
+
+def _response(result: str, deployment: dict[str, Any]) -> dict[str, Any]:
+    """Tinybird's deploy response; clients read the errors both inside the deployment and at the
+    top level (the TypeScript SDK reads `errors`), so both are there."""
+    public = _public(deployment)
+    out: dict[str, Any] = {"result": result, "deployment": public, "errors": public["errors"]}
+    if result == "failed":
+        out["error"] = "\n".join(
+            (f"[{e['filename']}] " if e.get("filename") else "") + e["error"] for e in public["errors"]
+        )
+    return out
 
 
 def _public(deployment: dict[str, Any]) -> dict[str, Any]:

@@ -155,7 +155,7 @@ class Api:
         deployment = self._found(self.workspace.set_live(request.match["id"]))
         if deployment["status"] != "data_ready":
             raise HttpError(400, f"Deployment {deployment['id']} is {deployment['status']}", deployment=deployment)
-        return Response.json(200, {"deployment": deployment})
+        return Response.json(200, {"result": "success", "deployment": deployment})
 
     @staticmethod
     def _found(deployment: dict[str, Any] | None) -> dict[str, Any]:
