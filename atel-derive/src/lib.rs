@@ -6,7 +6,23 @@ mod ctxt;
 mod datasource;
 mod pipe;
 
-/// Derives `atel_sdk::Datasource` for a row struct.
+/// Derives `atel_sdk::Datasource` for a row struct: one column per field, named by the JSON key serde
+/// sends for it.
+///
+/// On the struct, `#[tinybird(...)]` takes string values: `name` (default: the struct name in
+/// `snake_case`), `description`, `engine` (`MergeTree`, `ReplacingMergeTree`, `SummingMergeTree`,
+/// `AggregatingMergeTree`, `CollapsingMergeTree`, `VersionedCollapsingMergeTree`, `Null`),
+/// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`) and `settings`.
+///
+/// On a field: `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field
+/// type's `atel_sdk::ColumnType`), `low_cardinality` wraps it in `LowCardinality(...)`,
+/// `json_path = "$..."`, `default = "<expr>"`, `codec = "ZSTD(1)"`, and `skip` leaves the field out.
+///
+/// `#[serde(rename)]`, `#[serde(rename_all)]` (every serde case rule) and `#[serde(skip)]` /
+/// `skip_serializing` are honoured; `#[serde(flatten)]` is rejected. At compile time the derive checks
+/// the attributes, that every field type has a `ColumnType` (the error is on the type), that the sorting
+/// key, partition key, TTL and `ver` name existing columns, that no sorting-key column is `Nullable`, and
+/// that column names are unique.
 #[proc_macro_derive(Datasource, attributes(tinybird))]
 pub fn derive_datasource(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
