@@ -120,7 +120,9 @@ class Workspace:
                 return _response(result, deployment)
             self.state.add_deployment(deployment)
             if result == "success" and auto_promote:
-                self.set_live(deployment["id"])
+                promoted = self.set_live(deployment["id"])
+                if promoted and promoted["status"] == "failed":
+                    result = "failed"
             return _response(result, self.state.deployment(deployment["id"]) or deployment)
 
     def set_live(self, deployment_id: str) -> dict[str, Any] | None:
@@ -178,7 +180,7 @@ class Workspace:
             "feedback": feedback,
             "errors": [e.as_error() for e in errors],
             **plan.names(),
-            "files": project.files,
+            "files": {} if errors else project.files,  # only a deployment that may go live needs them
             "allow_destructive_operations": allow_destructive,
         }
 
