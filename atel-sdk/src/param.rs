@@ -150,6 +150,12 @@ pub const fn accepts(template: TemplateType, array: bool, kind: ParamKind) -> bo
 ///
 /// Implement it for your own types (a newtype id, an enum sent as text) to use them as fields of a
 /// `#[pipe]` params struct.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a pipe param",
+    label = "not a `ParamValue`",
+    note = "params are strings, numbers, `bool`, chrono dates and date-times, `uuid::Uuid`, and `Vec` or \
+            `Option` of those; implement `atel_sdk::param::ParamValue` for other types"
+)]
 pub trait ParamValue {
     /// What the value holds; `#[pipe]` checks it against the template types at compile time.
     const KIND: ParamKind;
@@ -328,6 +334,7 @@ mod tests {
         assert!(fits::<&str>(TemplateType::Json));
         assert!(!fits::<String>(TemplateType::Int32));
         assert!(!fits::<String>(TemplateType::DateTime));
+        #[cfg(feature = "uuid")]
         assert!(fits::<uuid::Uuid>(TemplateType::String));
         assert!(fits::<bool>(TemplateType::Boolean));
         assert!(!fits::<bool>(TemplateType::UInt8));

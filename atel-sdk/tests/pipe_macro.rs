@@ -288,3 +288,30 @@ fn typed_call_future_is_send() {
     );
     assert_send(&future);
 }
+
+/// SQL read from a file next to the crate's manifest (and `include_str!`ed, so cargo tracks it).
+#[pipe(
+    name = "top_agents",
+    output = UsageRow,
+    node(name = "endpoint", sql_file = "tests/ui/pipe/sql/top_agents.sql")
+)]
+#[derive(Debug)]
+pub struct TopAgents {
+    #[param(default = 7)]
+    pub days: u16,
+}
+
+#[test]
+fn sql_from_a_file() {
+    let schema = TopAgents::schema();
+    assert_eq!(
+        schema.nodes[0].sql,
+        include_str!("ui/pipe/sql/top_agents.sql")
+    );
+    assert_eq!(schema.params[0].template_type, "UInt16");
+    assert_eq!(schema.params[0].default, Some("7"));
+    assert!(TopAgents::datafile().starts_with(
+        "NODE endpoint\nSQL >\n    %\n    SELECT agent_type, count() AS invocations\n"
+    ));
+    assert_eq!(TopAgents { days: 3 }.params(), [("days", "3".to_owned())]);
+}

@@ -27,6 +27,8 @@ pub(crate) struct NodeAttr {
     pub(crate) name: Option<LitStr>,
     pub(crate) description: Option<LitStr>,
     pub(crate) sql: Option<Sql>,
+    /// Whether `sql` or `sql_file` was given (the file may not have been readable).
+    pub(crate) has_sql_key: bool,
 }
 
 /// A node's SQL and where it came from.
@@ -132,6 +134,7 @@ fn parse_node(cx: &mut Ctxt, node: &ParseNestedMeta<'_>) -> syn::Result<NodeAttr
         name: None,
         description: None,
         sql: None,
+        has_sql_key: false,
     };
     node.parse_nested_meta(|meta| {
         if meta.path.is_ident("name") {
@@ -146,19 +149,21 @@ fn parse_node(cx: &mut Ctxt, node: &ParseNestedMeta<'_>) -> syn::Result<NodeAttr
             }
         } else if meta.path.is_ident("sql") || meta.path.is_ident("sql_file") {
             let lit: LitStr = meta.value()?.parse()?;
-            if attr.sql.is_some() {
+            if attr.has_sql_key {
                 cx.error_spanned_by(
                     &meta.path,
                     "a node takes one of `sql = \"...\"` and `sql_file = \"...\"`",
                 );
             } else if meta.path.is_ident("sql") {
+                attr.has_sql_key = true;
                 attr.sql = Some(Sql {
                     text: dedent(&lit.value()),
                     lit,
                     file: None,
                 });
-            } else if let Some(sql) = read_sql_file(cx, lit) {
-                attr.sql = Some(sql);
+            } else {
+                attr.has_sql_key = true;
+                attr.sql = read_sql_file(cx, lit);
             }
         } else {
             unknown(cx, &meta, "pipe node")?;

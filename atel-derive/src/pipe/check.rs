@@ -214,8 +214,8 @@ fn check_defaults(
                     expr,
                     format!(
                         "`{name}` defaults to `{}` here but to `{}` in the SQL of node `{node}`",
-                        wanted.text(),
-                        literal.text()
+                        wanted.in_rust(),
+                        literal.in_sql()
                     ),
                 );
             }
@@ -226,8 +226,8 @@ fn check_defaults(
                 lit,
                 format!(
                     "`{name}` defaults to `{}` in node `{node}` but to `{}` in node `{earlier_node}`",
-                    literal.text(),
-                    earlier.text()
+                    literal.in_sql(),
+                    earlier.in_sql()
                 ),
             );
         }
@@ -247,7 +247,7 @@ fn check_defaults(
             expr,
             format!(
                 "`{name}` defaults to `{}` here but has no default in the SQL: add it there, as in `{example}`",
-                wanted.text()
+                wanted.in_rust()
             ),
         );
     }

@@ -1,8 +1,8 @@
 //! The generated code: `impl Pipe`, the compile-time type checks, and the typed query method. Quote only;
 //! every decision was made in `attr` and `check`.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{ToTokens as _, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Ident, ItemStruct, LitStr, Type};
 
@@ -104,15 +104,23 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
                 field.name,
             );
             let template = template_type(template, span);
-            quote_spanned! {span=>
-                const _: () = ::core::assert!(
+            // `assert!` spanned from the type's first token to its last, so the error underlines the
+            // whole type (as `syn::Error::new_spanned` does).
+            let last = ty.to_token_stream().into_iter().last().map_or(span, |t| t.span());
+            let mut args = Group::new(
+                Delimiter::Parenthesis,
+                quote_spanned! {span=>
                     ::atel_sdk::__private::accepts(
                         #template,
                         #array,
                         <#ty as ::atel_sdk::__private::ParamValue>::KIND,
                     ),
                     #message,
-                );
+                },
+            );
+            args.set_span(last);
+            quote_spanned! {span=>
+                const _: () = ::core::assert! #args;
             }
         })
     });
@@ -193,11 +201,13 @@ pub(crate) fn ext_trait_with(
         #[doc = #trait_doc]
         #vis trait #trait_ident {
             #[doc = #method_doc]
+            #[allow(clippy::too_many_arguments)]
             fn #method(&self, #(#args: #tys),*) -> #future;
         }
 
         #[automatically_derived]
         impl #trait_ident for ::atel_sdk::TinybirdClient {
+            #[allow(clippy::too_many_arguments)]
             fn #method(&self, #(#args: #tys),*) -> #future {
                 #body
             }

@@ -82,7 +82,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                 "missing `name = \"...\"` in `node(...)`",
             ));
         }
-        if node.sql.is_none() {
+        if !node.has_sql_key {
             cx.syn_error(syn::Error::new(
                 node.span,
                 "missing `sql = \"...\"` or `sql_file = \"...\"` in `node(...)`",
@@ -129,6 +129,7 @@ fn method_ident(cx: &mut Ctxt, pipe: &attr::PipeAttr) -> Option<Ident> {
             cx.error_spanned_by(lit, "`method` must be a Rust identifier");
             None
         }
+        Err(_) if !check::is_resource_name(&lit.value()) => None, // reported as a bad pipe name
         Err(_) => {
             cx.error_spanned_by(
                 lit,

@@ -32,6 +32,23 @@ impl Literal {
             Self::Bool(false) => "False".to_owned(),
         }
     }
+
+    /// The literal as SQL templates write it, for messages: `'opus'`, `7`, `True`.
+    pub(crate) fn in_sql(&self) -> String {
+        match self {
+            Self::Str(text) => format!("'{text}'"),
+            other => other.text(),
+        }
+    }
+
+    /// The literal as Rust writes it, for messages: `"opus"`, `7`, `true`.
+    pub(crate) fn in_rust(&self) -> String {
+        match self {
+            Self::Str(text) => format!("{text:?}"),
+            Self::Bool(value) => value.to_string(),
+            other => other.text(),
+        }
+    }
 }
 
 /// How a use reads the param.
