@@ -29,7 +29,11 @@ def event(session: str, name: str, tokens: object, cost: float | None = None, **
 def test_tokens_health_and_workspace(server: Server) -> None:
     tokens = server.call("GET", "/tokens", token=None)
     assert tokens.status == 200
-    assert tokens.json == {"user_token": server.token, "admin_token": server.token, "workspace_admin_token": server.token}
+    assert tokens.json == {
+        "user_token": server.token,
+        "admin_token": server.token,
+        "workspace_admin_token": server.token,
+    }
     assert server.call("GET", "/v0/health", token=None).status == 200
     assert server.call("GET", "/v1/workspace").json["name"] == "local"
     assert server.call("GET", "/v0/regions").json["regions"][0]["api_host"] == server.url
@@ -84,7 +88,9 @@ def test_pipe_over_unknown_table_fails_the_deploy(server: Server) -> None:
 
 def test_check_reports_destructive_change_and_accepts_a_new_column(server: Server) -> None:
     files = project_files()
-    files["datasources/daily.datasource"] = files["datasources/daily.datasource"].replace("`events` UInt64", "`events` UInt32")
+    files["datasources/daily.datasource"] = files["datasources/daily.datasource"].replace(
+        "`events` UInt64", "`events` UInt32"
+    )
     reply = server.deploy(files, check="true")
     assert reply.json["result"] == "failed"
     assert "allow_destructive_operations" in reply.json["deployment"]["errors"][0]["error"]
@@ -112,7 +118,9 @@ def test_ingest_then_query_a_multi_node_pipe(server: Server) -> None:
         {"name": "b", "calls": "1", "tokens": "7", "avg_cost": 0},
     ]
     assert rows_of(server.pipe("usage_total", session_id="ing-1")) == [{"tokens": "37", "calls": "3"}]
-    stored = rows_of(server.sql("SELECT ts, tags, maybe FROM events WHERE session_id = 'ing-1' AND name = 'b' FORMAT JSON"))
+    stored = rows_of(
+        server.sql("SELECT ts, tags, maybe FROM events WHERE session_id = 'ing-1' AND name = 'b' FORMAT JSON")
+    )
     assert stored == [{"ts": "2026-03-01 10:00:00.250", "tags": ["x", "y"], "maybe": None}]
 
 
@@ -120,7 +128,9 @@ def test_gzip_ingest_without_wait_is_202(server: Server) -> None:
     rows = [event("gz-1", "a", i) for i in range(1, 101)]
     reply = server.ingest("events", rows, wait=False, compress=True)
     assert (reply.status, reply.json) == (202, {"successful_rows": 100, "quarantined_rows": 0})
-    assert rows_of(server.pipe("usage", session_id="gz-1")) == [{"name": "a", "calls": "100", "tokens": "5050", "avg_cost": 0}]
+    assert rows_of(server.pipe("usage", session_id="gz-1")) == [
+        {"name": "a", "calls": "100", "tokens": "5050", "avg_cost": 0}
+    ]
 
 
 def test_rows_that_do_not_fit_go_to_quarantine(server: Server) -> None:
@@ -135,7 +145,9 @@ def test_rows_that_do_not_fit_go_to_quarantine(server: Server) -> None:
     ]
     reply = server.ingest("events", rows)
     assert (reply.status, reply.json) == (200, {"successful_rows": 2, "quarantined_rows": 5})
-    assert rows_of(server.pipe("usage", session_id="q-1")) == [{"name": "a", "calls": "2", "tokens": "11", "avg_cost": 0}]
+    assert rows_of(server.pipe("usage", session_id="q-1")) == [
+        {"name": "a", "calls": "2", "tokens": "11", "avg_cost": 0}
+    ]
     quarantined = rows_of(
         server.sql(
             "SELECT c__error_column, tokens, session_id, tags, c__error FROM events_quarantine "
@@ -237,7 +249,11 @@ def test_sql_formats_and_errors(server: Server) -> None:
     assert posted.text == "42\n"
     unknown = server.sql("SELECT * FROM nope")
     assert (unknown.status, unknown.json["error"]) == (403, "Resource 'nope' not found")
-    for statement in ("DROP TABLE events", "INSERT INTO events (session_id) VALUES ('x')", "ALTER TABLE events DELETE WHERE 1"):
+    for statement in (
+        "DROP TABLE events",
+        "INSERT INTO events (session_id) VALUES ('x')",
+        "ALTER TABLE events DELETE WHERE 1",
+    ):
         reply = server.sql(statement)
         assert reply.status == 400, statement
     assert server.sql("SELECT count() FROM events WHERE session_id = 's-1'").text == "2\n"

@@ -44,10 +44,18 @@ def test_official_cli_deploys_and_reports_a_broken_pipe(tmp_path: Path) -> None:
         first = tb(server, folder, tmp_path, "deploy")
         assert first.returncode == 0, first.stdout + first.stderr
         assert "Deployment #1 is live!" in first.stdout
-        assert server.ingest("events", [{"ts": "2026-01-01 00:00:00", "session_id": "c", "name": "n", "usage": {"tokens": 3}, "tags": []}]).status == 200
+        assert (
+            server.ingest(
+                "events",
+                [{"ts": "2026-01-01 00:00:00", "session_id": "c", "name": "n", "usage": {"tokens": 3}, "tags": []}],
+            ).status
+            == 200
+        )
         assert rows_of(server.pipe("usage")) == [{"name": "n", "calls": "1", "tokens": "3", "avg_cost": 0}]
 
-        (folder / "endpoints" / "broken.pipe").write_text("NODE n\nSQL >\n    SELECT * FROM missing_table\n\nTYPE endpoint\n")
+        (folder / "endpoints" / "broken.pipe").write_text(
+            "NODE n\nSQL >\n    SELECT * FROM missing_table\n\nTYPE endpoint\n"
+        )
         broken = tb(server, folder, tmp_path, "deploy")
         assert broken.returncode != 0
         assert "endpoints/broken.pipe" in broken.stdout

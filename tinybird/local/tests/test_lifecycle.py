@@ -49,7 +49,17 @@ def test_broken_project_at_start_exits_non_zero(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "datasources").mkdir(parents=True)
     (project / "datasources" / "x.datasource").write_text("SCHEMA >\n    `a` Nope `json:$.a`\n")
-    cmd = [sys.executable, "-m", "tinybird_local", "--port", "0", "--data-dir", str(tmp_path / "d"), "--project", str(project)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tinybird_local",
+        "--port",
+        "0",
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--project",
+        str(project),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, env={"PYTHONPATH": str(LOCAL)}, timeout=60)
     assert result.returncode == 1
     assert "datasources/x.datasource" in result.stderr
@@ -89,7 +99,8 @@ def test_schema_changes_add_columns_or_need_allow_destructive(fresh: Server) -> 
 
     files = project_files()
     files["datasources/events.datasource"] = files["datasources/events.datasource"].replace(
-        "`maybe` Nullable(Int32) `json:$.maybe`", "`maybe` Nullable(Int32) `json:$.maybe`,\n    `model` String `json:$.model` DEFAULT 'none'"
+        "`maybe` Nullable(Int32) `json:$.maybe`",
+        "`maybe` Nullable(Int32) `json:$.maybe`,\n    `model` String `json:$.model` DEFAULT 'none'",
     )
     added = fresh.deploy(files, auto_promote="true")
     assert added.json["result"] == "success", added.text
@@ -98,7 +109,12 @@ def test_schema_changes_add_columns_or_need_allow_destructive(fresh: Server) -> 
     quarantine = fresh.sql("SELECT name FROM system.columns WHERE table = 'events_quarantine' AND name = 'model'")
     assert quarantine.text == "model\n"
 
-    retyped = {**files, "datasources/events.datasource": files["datasources/events.datasource"].replace("`model` String", "`model` LowCardinality(String)")}
+    retyped = {
+        **files,
+        "datasources/events.datasource": files["datasources/events.datasource"].replace(
+            "`model` String", "`model` LowCardinality(String)"
+        ),
+    }
     refused = fresh.deploy(retyped, auto_promote="true")
     assert refused.json["result"] == "failed"
     assert refused.json["deployment"]["errors"][0]["filename"] == "datasources/events.datasource"
@@ -107,7 +123,10 @@ def test_schema_changes_add_columns_or_need_allow_destructive(fresh: Server) -> 
     allowed = fresh.deploy(retyped, auto_promote="true", allow_destructive_operations="true")
     assert allowed.json["result"] == "success"
     assert fresh.sql("SELECT count() FROM events").text == "0\n"
-    assert fresh.sql("SELECT type FROM system.columns WHERE table = 'events' AND name = 'model'").text == "LowCardinality(String)\n"
+    assert (
+        fresh.sql("SELECT type FROM system.columns WHERE table = 'events' AND name = 'model'").text
+        == "LowCardinality(String)\n"
+    )
 
     without_daily = {k: v for k, v in retyped.items() if "daily" not in k}
     assert fresh.deploy(without_daily, auto_promote="true").json["result"] == "failed"
@@ -120,5 +139,11 @@ def test_build_endpoint_applies_at_once(fresh: Server) -> None:
     reply = fresh.deploy(project_files(), path="/v1/build")
     assert reply.json["result"] == "success"
     assert sorted(d["name"] for d in reply.json["build"]["datasources"]) == ["daily", "events"]
-    assert sorted(reply.json["build"]["new_pipe_names"]) == ["daily_mv", "daily_usage", "top_sessions", "usage", "usage_total"]
+    assert sorted(reply.json["build"]["new_pipe_names"]) == [
+        "daily_mv",
+        "daily_usage",
+        "top_sessions",
+        "usage",
+        "usage_total",
+    ]
     assert fresh.ingest("events", [ROW]).json == {"successful_rows": 1, "quarantined_rows": 0}

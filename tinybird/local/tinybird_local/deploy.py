@@ -168,7 +168,11 @@ class Workspace:
     ) -> dict[str, Any]:
         feedback = [e.as_feedback() for e in errors]
         feedback += [
-            {"resource": None, "level": "WARNING", "message": f"'{path}' is not supported by this server and was ignored"}
+            {
+                "resource": None,
+                "level": "WARNING",
+                "message": f"'{path}' is not supported by this server and was ignored",
+            }
             for path in project.ignored
         ]
         return {
@@ -219,7 +223,9 @@ class Workspace:
         try:
             if pipe.type == "materialized":
                 target = pipe.output_node.datasource
-                self.engine.execute(f"CREATE MATERIALIZED VIEW {quote_ident(pipe.mv_name)} TO {quote_ident(target)} AS {sql}")
+                self.engine.execute(
+                    f"CREATE MATERIALIZED VIEW {quote_ident(pipe.mv_name)} TO {quote_ident(target)} AS {sql}"
+                )
             else:
                 self.engine.execute(f"EXPLAIN {sql}")
         except EngineError as exc:
@@ -246,7 +252,9 @@ class Workspace:
                 after = f" AFTER {quote_ident(ds.columns[i - 1].name)}" if i else " FIRST"
                 self.engine.execute(f"ALTER TABLE {quote_ident(name)} ADD COLUMN {ds.column_defs[i]}{after}")
                 column = quote_ident(ds.columns[i].name)
-                self.engine.execute(f"ALTER TABLE {quote_ident(ds.quarantine_name)} ADD COLUMN {column} Nullable(String)")
+                self.engine.execute(
+                    f"ALTER TABLE {quote_ident(ds.quarantine_name)} ADD COLUMN {column} Nullable(String)"
+                )
         for pipe in new.pipes.values():
             if pipe.type == "materialized":
                 sql = pipe_sql(pipe, {})

@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         server.server_close()
         engine.close()
         return fail(f"building {args.project} failed")
-    server.RequestHandlerClass = make_handler(Api(engine, workspace, state.token, url).router(), state.token, args.verbose)
+    server.RequestHandlerClass = make_handler(
+        Api(engine, workspace, state.token, url).router(), state.token, args.verbose
+    )
 
     def stop(signum: int, _frame: object) -> None:
         # shutdown() waits for serve_forever() to return, which runs on this thread: ask from another.
@@ -106,4 +108,3 @@ def main(argv: list[str] | None = None) -> int:
         lock.close()  # type: ignore[attr-defined]
     print("tinybird-local: stopped", file=sys.stderr, flush=True)
     return 0
-

@@ -288,4 +288,3 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     if not decompressor.eof:
         raise EOFError("truncated gzip body")
     return out
-
