@@ -1,15 +1,101 @@
 //! `atel-hooks`: Claude Code hooks that record agent, skill and API usage into Tinybird.
 //!
-//! Until the hooks land, the binary only prints its version.
+//! See the library docs (`atel_hooks`) for the subcommands and the `ATEL_*` options.
 
-use std::io::Write as _;
+use std::io::{self, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use atel_hooks::cli::{self, Outcome};
+use clap::{Parser, Subcommand};
+
+/// Records Claude Code subagent runs, skill uses and API requests into Tinybird.
+#[derive(Debug, Parser)]
+#[command(name = "atel-hooks", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Handle one Claude Code hook event (JSON on stdin). Always exits 0.
+    Hook,
+    /// Send the rows waiting in the spool.
+    Flush {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Usage tables: agents, skills, models and sessions.
+    Report {
+        /// The window in days [default: `ATEL_DAYS` or 7].
+        #[arg(long)]
+        days: Option<u32>,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add the hooks to a Claude Code settings file (existing settings and hooks are kept).
+    Install {
+        /// The project whose `.claude/settings.json` gets the hooks [default: the current directory].
+        #[arg(long, conflicts_with = "user")]
+        project: Option<PathBuf>,
+        /// Use `~/.claude/settings.json` instead.
+        #[arg(long)]
+        user: bool,
+        /// The command the hooks run [default: this executable's path, then ` hook`].
+        #[arg(long)]
+        command: Option<String>,
+    },
+    /// Deploy the telemetry datasources and pipes to Tinybird.
+    Deploy {
+        /// The Tinybird project directory [default: `tinybird`].
+        dir: Option<PathBuf>,
+    },
+    /// Print the version.
+    Version,
+}
+
 fn main() -> ExitCode {
-    let _ = writeln!(
-        std::io::stdout(),
-        "atel-hooks {}",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::SUCCESS
+    let args: Vec<_> = std::env::args_os().collect();
+    let is_hook = args.get(1).is_some_and(|a| a == "hook");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) {
+                let _ = write!(io::stdout(), "{err}");
+                return ExitCode::SUCCESS;
+            }
+            // One line, and never clap's exit code 2 (blocking for Claude Code).
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or("usage error");
+            let _ = writeln!(
+                io::stderr(),
+                "atel-hooks: {first} (see `atel-hooks --help`)"
+            );
+            return if is_hook {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Hook => cli::hook(io::stdin().lock()),
+        Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
+        Command::Report { days, json } => cli::report(days, json),
+        Command::Install {
+            project,
+            user,
+            command,
+        } => cli::install(project, user, command),
+        Command::Deploy { dir } => cli::deploy(dir),
+        Command::Version => Outcome::ok(format!("atel-hooks {}\n", env!("CARGO_PKG_VERSION"))),
+    };
+    outcome.emit()
 }

@@ -1,0 +1,267 @@
+//! From a hook payload to rows: one code path per event.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
+use chrono::{DateTime, Utc};
+
+use crate::payload::HookInput;
+use crate::rows::Row;
+use crate::spool::create_private_dir;
+use crate::transcript::{self, Cursor, Scan};
+
+/// What a hook run has to do.
+#[derive(Debug)]
+pub enum Plan {
+    /// An event this tool does not record (or a tool other than `Skill`).
+    Ignore,
+    /// Send rows. `durable` rows are written to the spool before any network step (`SubagentStop` and
+    /// `SessionEnd`: Claude Code may kill those hooks at teardown).
+    Rows {
+        /// The rows.
+        rows: Vec<Row>,
+        /// Spool first.
+        durable: bool,
+        /// Transcript cursors to save once the rows are in the spool.
+        cursors: Option<CursorUpdate>,
+        /// Something worth one stderr line even though rows were made.
+        warning: Option<String>,
+    },
+    /// Print the usage summary for Claude.
+    SessionStart,
+}
+
+/// Turns a payload into a plan. `Err` is the one stderr line when the payload cannot be recorded.
+pub fn plan(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<Plan, String> {
+    match input.hook_event_name.as_str() {
+        "SessionStart" => Ok(Plan::SessionStart),
+        "SubagentStart" => Ok(rows(vec![Row::Agent(AgentActivation {
+            timestamp: now,
+            session_id: input.session_id.clone(),
+            agent_type: input.agent_type.clone().unwrap_or_default(),
+            agent_id: input.agent_id.clone().unwrap_or_default(),
+            event: AgentEvent::Start,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_read_tokens: 0,
+            cache_creation_tokens: 0,
+            duration_ms: 0,
+            model: String::new(),
+        })])),
+        "SubagentStop" => subagent_stop(input, now),
+        "PostToolUse" | "PostToolUseFailure" if input.tool_name.as_deref() == Some("Skill") => {
+            let skill = input
+                .skill
+                .clone()
+                .ok_or("a Skill tool call without `tool_input.skill`; not recorded")?;
+            let success =
+                input.hook_event_name == "PostToolUse" && input.tool_success.unwrap_or(true);
+            Ok(rows(vec![Row::Skill(SkillActivation {
+                timestamp: now,
+                session_id: input.session_id.clone(),
+                skill_name: skill,
+                duration_ms: input.duration_ms.unwrap_or(0),
+                success,
+            })]))
+        }
+        "SessionEnd" => session_end(input, state_dir, now),
+        _ => Ok(Plan::Ignore),
+    }
+}
+
+fn rows(rows: Vec<Row>) -> Plan {
+    Plan::Rows {
+        rows,
+        durable: false,
+        cursors: None,
+        warning: None,
+    }
+}
+
+fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Result<Plan, String> {
+    let path = input
+        .agent_transcript_path
+        .as_deref()
+        .ok_or("SubagentStop without `agent_transcript_path`; not recorded")?;
+    let scan = transcript::scan_file(path).map_err(|err| {
+        format!(
+            "cannot read the subagent transcript {}: {err}; not recorded",
+            path.display()
+        )
+    })?;
+    let summary = scan.summary();
+    if summary.requests == 0 {
+        return Err(format!(
+            "no complete API response in the subagent transcript {}{}; not recorded",
+            path.display(),
+            if scan.stats.truncated_tail {
+                " (it ends in a cut-off line)"
+            } else {
+                ""
+            }
+        ));
+    }
+    let row = Row::Agent(AgentActivation {
+        timestamp: now,
+        session_id: input.session_id.clone(),
+        agent_type: input.agent_type.clone().unwrap_or_default(),
+        agent_id: input.agent_id.clone().unwrap_or_default(),
+        event: AgentEvent::Stop,
+        input_tokens: summary.usage.input,
+        output_tokens: summary.usage.output,
+        cache_read_tokens: summary.usage.cache_read,
+        cache_creation_tokens: summary.usage.cache_creation,
+        duration_ms: summary.duration_ms.unwrap_or(0),
+        model: summary.model.unwrap_or_default(),
+    });
+    Ok(Plan::Rows {
+        rows: vec![row],
+        durable: true,
+        cursors: None,
+        warning: scan_warning(path, &scan),
+    })
+}
+
+fn scan_warning(path: &Path, scan: &Scan) -> Option<String> {
+    scan.stats.truncated_tail.then(|| {
+        format!(
+            "{} ends in a cut-off line; recorded what was complete",
+            path.display()
+        )
+    })
+}
+
+/// The transcripts of a session: the main one and its subagents' (`<dir>/<session>/subagents/agent-*.jsonl`).
+pub fn session_transcripts(main: &Path, session_id: &str) -> Vec<PathBuf> {
+    let mut paths = vec![main.to_path_buf()];
+    let subagents = main
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(session_id)
+        .join("subagents");
+    if let Ok(entries) = fs::read_dir(&subagents) {
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("agent-")
+                        && Path::new(n).extension().is_some_and(|e| e == "jsonl")
+                })
+            })
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    paths
+}
+
+fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<Plan, String> {
+    let main = input
+        .transcript_path
+        .as_deref()
+        .ok_or("SessionEnd without `transcript_path`; not recorded")?;
+    if !main.is_file() {
+        return Err(format!(
+            "the session transcript {} is missing; not recorded",
+            main.display()
+        ));
+    }
+    let cursors = CursorUpdate::open(state_dir, &input.session_id).map_err(|err| {
+        format!(
+            "cannot open the transcript cursors in {}: {err}",
+            state_dir.display()
+        )
+    })?;
+    let mut next = cursors.cursors.clone();
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for path in session_transcripts(main, &input.session_id) {
+        let key = path.to_string_lossy().into_owned();
+        let from = cursors.cursors.get(&key).cloned().unwrap_or_default();
+        let scan = match transcript::scan_file_from(&path, &from) {
+            Ok(scan) => scan,
+            Err(err) => {
+                problems.push(format!("cannot read {}: {err}", path.display()));
+                continue;
+            }
+        };
+        problems.extend(scan_warning(&path, &scan));
+        for request in &scan.requests {
+            rows.push(Row::Request(ApiRequest {
+                timestamp: request.first_ts.unwrap_or(now),
+                session_id: input.session_id.clone(),
+                model: request.model.clone(),
+                input_tokens: request.usage.input,
+                output_tokens: request.usage.output,
+                cache_read_tokens: request.usage.cache_read,
+                cache_creation_tokens: request.usage.cache_creation,
+                cost_usd: request.cost().usd,
+                duration_ms: 0,
+            }));
+        }
+        next.insert(key, scan.cursor);
+    }
+    Ok(Plan::Rows {
+        rows,
+        durable: true,
+        cursors: Some(CursorUpdate { next, ..cursors }),
+        warning: (!problems.is_empty()).then(|| problems.join("; ")),
+    })
+}
+
+/// The transcript cursors of one session (`<state>/cursors/<session>.json`), locked from reading
+/// until [`CursorUpdate::save`] so two `SessionEnd` runs of one session never count a request twice.
+#[derive(Debug)]
+pub struct CursorUpdate {
+    path: PathBuf,
+    _lock: File,
+    cursors: BTreeMap<String, Cursor>,
+    next: BTreeMap<String, Cursor>,
+}
+
+impl CursorUpdate {
+    fn open(state_dir: &Path, session_id: &str) -> io::Result<Self> {
+        let dir = state_dir.join("cursors");
+        create_private_dir(&dir)?;
+        let name: String = session_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{name}.json"));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{name}.lock")))?;
+        lock.lock()?;
+        // A cursor file that does not parse is treated as absent: counting again beats losing counts.
+        let cursors = fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Ok(Self {
+            path,
+            _lock: lock,
+            cursors,
+            next: BTreeMap::new(),
+        })
+    }
+
+    /// Writes the advanced cursors (atomically: a temporary file renamed over the old one).
+    pub fn save(self) -> io::Result<()> {
+        let tmp = self.path.with_extension("json.tmp");
+        let text = serde_json::to_vec(&self.next).map_err(io::Error::other)?;
+        fs::write(&tmp, text)?;
+        fs::rename(&tmp, &self.path)
+    }
+}

@@ -1,0 +1,123 @@
+//! (e) `install` merges into an existing settings file, keeps what is there, and is idempotent.
+
+use serde_json::{Value, json};
+
+use crate::support::Sandbox;
+
+#[test]
+fn install_keeps_other_hooks_and_settings_and_is_idempotent() {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let project = sandbox.root.path().join("project");
+    let settings = project.join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let before = json!({
+        "permissions": {"allow": ["Bash(ls:*)"]},
+        "hooks": {
+            "PostToolUse": [{"matcher": "Write", "hooks": [{"type": "command", "command": "fmt.sh", "timeout": 5}]}],
+            "SessionStart": [{"hooks": [{"type": "command", "command": "hello.sh"}]}]
+        },
+        "env": {"FOO": "1"}
+    });
+    std::fs::write(&settings, serde_json::to_string_pretty(&before).unwrap()).unwrap();
+    let dir = project.to_str().unwrap();
+
+    let run = sandbox.run(
+        &[
+            "install",
+            "--project",
+            dir,
+            "--command",
+            "/opt/atel-hooks hook",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("6 hooks added, 0 updated, 0 already there"),
+        "{run:?}"
+    );
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(after["permissions"], before["permissions"]);
+    assert_eq!(after["env"], before["env"]);
+    assert_eq!(
+        after["hooks"]["PostToolUse"][0],
+        before["hooks"]["PostToolUse"][0]
+    );
+    assert_eq!(
+        after["hooks"]["PostToolUse"][1],
+        json!({"matcher": "Skill", "hooks": [{"type": "command", "command": "/opt/atel-hooks hook", "timeout": 10, "async": true}]})
+    );
+    assert_eq!(
+        after["hooks"]["SessionStart"][0],
+        before["hooks"]["SessionStart"][0]
+    );
+    assert_eq!(
+        after["hooks"]["SessionStart"][1],
+        json!({"hooks": [{"type": "command", "command": "/opt/atel-hooks hook", "timeout": 10}]})
+    );
+    for event in [
+        "SubagentStart",
+        "SubagentStop",
+        "PostToolUseFailure",
+        "SessionEnd",
+    ] {
+        let hook = &after["hooks"][event][0]["hooks"][0];
+        assert_eq!(hook["command"], "/opt/atel-hooks hook", "{event}");
+        assert!(
+            hook["timeout"].is_u64(),
+            "{event}: timeout must be a number"
+        );
+        assert!(hook.get("async").is_none_or(Value::is_boolean), "{event}");
+    }
+
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let run = sandbox.run(
+        &[
+            "install",
+            "--project",
+            dir,
+            "--command",
+            "/opt/atel-hooks hook",
+        ],
+        b"",
+    );
+    assert!(
+        run.stdout
+            .contains("0 hooks added, 0 updated, 6 already there"),
+        "{run:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        text,
+        "second install changes nothing"
+    );
+}
+
+#[test]
+fn install_defaults_to_this_executable_and_user_settings() {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let run = sandbox.run(&["install", "--user"], b"");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let settings: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.home().join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    let exe = std::fs::canonicalize(crate::support::BIN).unwrap();
+    assert_eq!(
+        settings["hooks"]["SubagentStop"][0]["hooks"][0]["command"],
+        format!("{} hook", exe.display())
+    );
+}
+
+#[test]
+fn install_refuses_to_touch_invalid_json() {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let settings = sandbox.home().join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(&settings, "{ not json").unwrap();
+    let run = sandbox.run(&["install", "--user"], b"");
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("not valid JSON"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), "{ not json");
+}
