@@ -383,8 +383,11 @@ fn multipart(files: &[(String, String)]) -> Form {
             .mime_str("text/plain")
             .expect("`text/plain` is a valid MIME type")
     };
+    // No percent-encoding: by default reqwest would send `name*=utf-8''data_project:%2F%2F`, which
+    // Tinybird's multipart parser does not read; `tb` (Python requests) sends `name="data_project://"`.
+    let form = Form::new().percent_encode_noop();
     files.iter().fold(
-        Form::new().part("context://", text("1.0.0".into(), "cli-version".into())),
+        form.part("context://", text("1.0.0".into(), "cli-version".into())),
         |form, (relative, content)| {
             form.part("data_project://", text(content.clone(), relative.clone()))
         },

@@ -1,1 +1,10 @@
-//! Client integration tests (wiremock).
+//! Client behaviour against wiremock: one test binary, a module per area.
+
+mod common;
+mod config;
+mod deploy;
+mod ingest;
+mod inserter;
+mod query;
+mod retry;
+mod secrecy;
