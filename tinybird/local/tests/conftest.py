@@ -56,7 +56,8 @@ class Server:
         args = [sys.executable, "-m", "tinybird_local", "--port", str(self.port), "--data-dir", str(data_dir)]
         if project:
             args += ["--project", str(project)]
-        env = {**os.environ, "PYTHONPATH": str(LOCAL)}
+        # A non-UTC machine TZ: the server must still behave like Tinybird (UTC).
+        env = {**os.environ, "PYTHONPATH": str(LOCAL), "TZ": "America/New_York"}
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         self.url, self.token = "", ""
         for line in self.proc.stdout:

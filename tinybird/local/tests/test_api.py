@@ -119,9 +119,13 @@ def test_ingest_then_query_a_multi_node_pipe(server: Server) -> None:
     ]
     assert rows_of(server.pipe("usage_total", session_id="ing-1")) == [{"tokens": "37", "calls": "3"}]
     stored = rows_of(
-        server.sql("SELECT ts, tags, maybe FROM events WHERE session_id = 'ing-1' AND name = 'b' FORMAT JSON")
+        server.sql(
+            "SELECT ts, toUnixTimestamp(ts) AS epoch, tags, maybe FROM events "
+            "WHERE session_id = 'ing-1' AND name = 'b' FORMAT JSON"
+        )
     )
-    assert stored == [{"ts": "2026-03-01 10:00:00.250", "tags": ["x", "y"], "maybe": None}]
+    # Timestamps are UTC whatever the machine's TZ (the test run sets TZ to New York).
+    assert stored == [{"ts": "2026-03-01 10:00:00.250", "epoch": 1772359200, "tags": ["x", "y"], "maybe": None}]
 
 
 def test_gzip_ingest_without_wait_is_202(server: Server) -> None:

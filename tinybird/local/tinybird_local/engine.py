@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from chdb import session as chdb_session
 
 # Settings applied once per session. ClickHouse's server default quotes 64-bit integers in JSON
-# output (Tinybird does too); chdb turns that off, so turn it back on. Ingest validation puts a
-# whole request body (up to 10 MB) in one query, above the 256 KiB default query size.
+# output (Tinybird does too); chdb turns that off, so turn it back on. Tinybird runs in UTC,
+# whatever the machine's TZ. Ingest validation puts a whole request body (up to 10 MB) in one
+# query, above the 256 KiB default query size.
 SESSION_SETTINGS = (
     "SET output_format_json_quote_64bit_integers = 1",
+    "SET session_timezone = 'UTC'",
     "SET max_query_size = 104857600",
 )
 
