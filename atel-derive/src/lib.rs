@@ -32,6 +32,34 @@ pub fn derive_datasource(input: TokenStream) -> TokenStream {
 }
 
 /// Turns a params struct into a Tinybird pipe: `impl atel_sdk::Pipe` and a typed query method.
+///
+/// ```text
+/// #[pipe(
+///     name = "agent_usage",                  // the pipe (and endpoint) name
+///     description = "...",                   // optional
+///     output = AgentUsageRow,                // one row of the endpoint: `serde::Deserialize`
+///     method = "agent_usage",                // optional: the typed method's name (default: `name`)
+///     node(name = "base", sql = "..."),      // or `sql_file = "sql/base.sql"` (from CARGO_MANIFEST_DIR)
+///     node(name = "endpoint", description = "...", sql = "..."),  // the last node is the endpoint
+/// )]
+/// struct AgentUsage {
+///     #[param(default = 7, description = "...")]  // also `required`, `rename = "..."`
+///     days: u16,
+///     agent_type: Option<String>,            // optional: left out of the query when `None`
+/// }
+/// ```
+///
+/// Every field is a template param. At compile time the macro reads each node's SQL as Tinybird does
+/// (`{{ Int32(days, 7) }}`, `{{ Array(ids, 'UInt64') }}`, `{% if defined(x) %}`, `column(x, ...)`,
+/// `{{ x }}`) and reports: a param the SQL reads with no field (on the SQL), a field no SQL reads (on
+/// the field), a template type that cannot hold the field's type (on the type; the table is in
+/// `atel_sdk::param`), defaults that disagree (on the default), an optional field read with no default
+/// outside `{% if defined(x) %}`, template SQL without a first `%` line, names Tinybird reserves
+/// (`format`, `q`, `token`, Python built-ins, …), template syntax errors, and unknown or missing keys.
+///
+/// It generates `impl atel_sdk::Pipe` (the schema, the `.pipe` text, the query pairs) and a trait
+/// `<Struct>Ext` implemented for `atel_sdk::TinybirdClient`, so `client.agent_usage(7, None).await`
+/// returns `Vec<AgentUsageRow>`.
 #[proc_macro_attribute]
 pub fn pipe(args: TokenStream, input: TokenStream) -> TokenStream {
     pipe::expand(args.into(), input.into()).into()

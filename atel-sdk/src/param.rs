@@ -5,6 +5,42 @@
 //! `{{ Array(ids, 'UInt64') }}`) at compile time, through [`ParamValue::KIND`] and [`accepts`]. The check
 //! runs on the field's real type, so type aliases and your own [`ParamValue`] impls are covered too.
 //!
+//! ```no_run
+//! use atel_sdk::{TinybirdClient, pipe};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct ModelRequests {
+//!     model: String,
+//!     requests: u64,
+//! }
+//!
+//! #[pipe(
+//!     name = "requests_by_model",
+//!     output = ModelRequests,
+//!     node(
+//!         name = "endpoint",
+//!         sql = r#"
+//!             %
+//!             SELECT model, count() AS requests
+//!             FROM api_requests
+//!             WHERE timestamp >= now() - INTERVAL {{ UInt16(days, 7) }} DAY
+//!             GROUP BY model
+//!         "#
+//!     )
+//! )]
+//! struct RequestsByModel {
+//!     #[param(default = 7)]
+//!     days: u16,
+//! }
+//!
+//! # async fn run(client: &TinybirdClient) -> Result<(), atel_sdk::Error> {
+//! let rows: Vec<ModelRequests> = client.requests_by_model(7).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Writing `days: u64` there fails to compile: `UInt16` cannot hold every `u64`.
+//!
 //! # Compatibility
 //!
 //! A template type accepts a Rust type when every value of the Rust type is a valid value of the

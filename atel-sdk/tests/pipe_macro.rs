@@ -38,7 +38,7 @@ pub struct UsageRow {
             FROM recent
             GROUP BY agent_type
             ORDER BY invocations DESC
-            LIMIT {{ UInt32(limit, 10) }}
+            LIMIT {{ UInt32(limit, 10, required=True) }}
         "#
     ),
 )]
@@ -73,7 +73,7 @@ fn name_and_schema() {
                     name: "endpoint",
                     description: None,
                     sql: "%\nSELECT agent_type, count() AS invocations\nFROM recent\nGROUP BY agent_type\n\
-                          ORDER BY invocations DESC\nLIMIT {{ UInt32(limit, 10) }}",
+                          ORDER BY invocations DESC\nLIMIT {{ UInt32(limit, 10, required=True) }}",
                 },
             ],
             params: vec![
@@ -129,7 +129,7 @@ SQL >
     FROM recent
     GROUP BY agent_type
     ORDER BY invocations DESC
-    LIMIT {{ UInt32(limit, 10) }}
+    LIMIT {{ UInt32(limit, 10, required=True) }}
 
 TYPE endpoint
 "#;

@@ -130,13 +130,6 @@ fn check_field(cx: &mut Ctxt, field: &Field<'_>, uses: &[(&Use, String, &syn::Li
             format!("field `{name}` is not a param of any node: no node's SQL reads `{name}`"),
         );
     }
-    if let (Some(required), true) = (&field.required, field.optional) {
-        cx.error_spanned_by(
-            required,
-            "an `Option` field is an optional param, it cannot be `required`",
-        );
-    }
-
     let typed = uses.iter().find_map(|(u, _, _)| match &u.kind {
         Kind::Typed { ty, array } => Some((ty.clone(), *array)),
         Kind::Untyped => None,
@@ -153,6 +146,25 @@ fn check_field(cx: &mut Ctxt, field: &Field<'_>, uses: &[(&Use, String, &syn::Li
             if !fits.contains(&fit) {
                 fits.push(fit);
             }
+        }
+    }
+
+    if let Some(required) = &field.required {
+        if field.optional {
+            cx.error_spanned_by(
+                required,
+                "an `Option` field is an optional param, it cannot be `required`",
+            );
+        } else if !uses.is_empty() && !uses.iter().any(|(u, _, _)| u.required) {
+            // Tinybird learns `required` from the SQL only; say it there so both agree.
+            cx.error_spanned_by(
+                required,
+                format!(
+                    "`{name}` is `required` here but not in the SQL: add `required=True` to a type \
+                     function reading it, as in `{}({name}, required=True)`",
+                    typed.as_ref().map_or("String", |(ty, _)| ty.as_str())
+                ),
+            );
         }
     }
 
