@@ -274,6 +274,15 @@ def test_sql_formats_and_errors(server: Server) -> None:
     assert broken.status == 400 and broken.json["error"].startswith("[Error]")
 
 
-def test_gzip_module_roundtrip_sanity() -> None:
-    # The helper used above really compresses (guards the gzip test against a no-op helper).
-    assert gzip.decompress(gzip.compress(b"x")) == b"x"
+def test_concurrent_ingest_and_queries(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i: int) -> tuple[int, int]:
+        ingested = server.ingest("events", [event("conc", f"w{i}", n) for n in range(1, 21)])
+        queried = server.pipe("usage", session_id="conc")
+        return ingested.status, queried.status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(work, range(8))) == {(200, 200)}
+    totals = server.sql("SELECT count(), sum(tokens), uniqExact(name) FROM events WHERE session_id = 'conc'")
+    assert totals.text == "160\t1680\t8\n"
