@@ -150,3 +150,6 @@ fn item_keyword(item: &Item) -> TokenStream {
         other => other.to_token_stream(),
     }
 }
+
+#[cfg(test)]
+mod tests;

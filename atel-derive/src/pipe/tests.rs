@@ -1,0 +1,159 @@
+//! Expansion snapshots: the exact code `#[pipe]` writes for a happy-path input, and the fallback.
+
+use quote::quote;
+
+use super::expand;
+
+#[test]
+fn expands_impl_checks_and_typed_method() {
+    let args = quote! {
+        name = "usage",
+        description = "Usage.",
+        output = Row,
+        node(name = "endpoint", sql = "%\nSELECT 1 WHERE d > {{ UInt16(days, 7) }} {% if defined(m) %} AND {{ String(m) }} {% end %}")
+    };
+    let input = quote! {
+        pub struct Usage {
+            /// Window.
+            #[param(default = 7)]
+            pub days: u16,
+            pub m: Option<String>,
+        }
+    };
+    let expected = quote! {
+        pub struct Usage {
+            /// Window.
+            pub days: u16,
+            pub m: Option<String>,
+        }
+
+        #[automatically_derived]
+        impl ::atel_sdk::Pipe for Usage {
+            const NAME: &'static str = "usage";
+            type Output = Row;
+
+            fn params(&self) -> ::atel_sdk::__private::Vec<(&'static str, ::atel_sdk::__private::String)> {
+                let mut pairs = ::atel_sdk::__private::Vec::with_capacity(2usize);
+                if let ::core::option::Option::Some(value) =
+                    <u16 as ::atel_sdk::__private::ParamValue>::to_param(
+                        &self.days,
+                        ::atel_sdk::__private::TemplateType::UInt16
+                    )
+                {
+                    pairs.push(("days", value));
+                }
+                if let ::core::option::Option::Some(value) =
+                    <Option<String> as ::atel_sdk::__private::ParamValue>::to_param(
+                        &self.m,
+                        ::atel_sdk::__private::TemplateType::String
+                    )
+                {
+                    pairs.push(("m", value));
+                }
+                pairs
+            }
+
+            fn schema() -> ::atel_sdk::PipeSchema {
+                ::atel_sdk::PipeSchema {
+                    name: "usage",
+                    description: ::core::option::Option::Some("Usage."),
+                    nodes: ::atel_sdk::__private::Vec::from([::atel_sdk::__private::Node {
+                        name: "endpoint",
+                        description: ::core::option::Option::None,
+                        sql: "%\nSELECT 1 WHERE d > {{ UInt16(days, 7) }} {% if defined(m) %} AND {{ String(m) }} {% end %}"
+                    }]),
+                    params: ::atel_sdk::__private::Vec::from([
+                        ::atel_sdk::__private::Param {
+                            name: "days",
+                            template_type: "UInt16",
+                            default: ::core::option::Option::Some("7"),
+                            required: false,
+                            description: ::core::option::Option::Some("Window."),
+                        },
+                        ::atel_sdk::__private::Param {
+                            name: "m",
+                            template_type: "String",
+                            default: ::core::option::Option::None,
+                            required: false,
+                            description: ::core::option::Option::None,
+                        }
+                    ]),
+                }
+            }
+        }
+
+        const _: () = ::core::assert!(
+            ::atel_sdk::__private::accepts(
+                ::atel_sdk::__private::TemplateType::UInt16,
+                false,
+                <u16 as ::atel_sdk::__private::ParamValue>::KIND,
+            ),
+            "`u16` (field `days`) does not fit `UInt16`, its template type in node `endpoint`: see the compatibility table in `atel_sdk::param`",
+        );
+        const _: () = ::core::assert!(
+            ::atel_sdk::__private::accepts(
+                ::atel_sdk::__private::TemplateType::String,
+                false,
+                <Option<String> as ::atel_sdk::__private::ParamValue>::KIND,
+            ),
+            "`Option<String>` (field `m`) does not fit `String`, its template type in node `endpoint`: see the compatibility table in `atel_sdk::param`",
+        );
+
+        #[doc = "The typed call of the `usage` pipe: `client.usage(…).await` returns its rows."]
+        pub trait UsageExt {
+            #[doc = "Queries the `usage` endpoint with these params ([`Usage`])."]
+            #[allow(clippy::too_many_arguments)]
+            fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
+                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::Error>,
+            > + ::core::marker::Send;
+        }
+
+        #[automatically_derived]
+        impl UsageExt for ::atel_sdk::TinybirdClient {
+            #[allow(clippy::too_many_arguments)]
+            fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
+                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::Error>,
+            > + ::core::marker::Send {
+                let params = Usage { days, m };
+                async move { ::atel_sdk::TinybirdClient::query(self, &params).await }
+            }
+        }
+    };
+    assert_eq!(expand(args, input).to_string(), expected.to_string());
+}
+
+#[test]
+fn errors_are_collected_and_the_struct_survives() {
+    let args = quote! {
+        name = "usage",
+        colour = "red",
+        output = Row,
+        node(name = "endpoint", sql = "SELECT {{ Int32(days) }}")
+    };
+    let input = quote! {
+        struct Usage {
+            #[param(default = 1)]
+            days: u64,
+            unused: String,
+        }
+    };
+    let output = expand(args, input).to_string();
+    let errors: Vec<&str> = output
+        .split("compile_error !")
+        .skip(1)
+        .map(|rest| rest.split('"').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "unknown pipe attribute `colour`",
+            "node `endpoint` uses templates, so its SQL must start with a `%` line",
+            "`days` defaults to `1` here but has no default in the SQL: add it there, as in `Int32(days, ...)`",
+            "field `unused` is not a param of any node: no node's SQL reads `unused`",
+        ]
+    );
+    // The struct is still there without `#[param]`, with stub impls so uses of it type-check.
+    assert!(output.contains("struct Usage { days : u64 , unused : String , }"));
+    assert!(output.contains("impl :: atel_sdk :: Pipe for Usage"));
+    assert!(output.contains("trait UsageExt"));
+}
