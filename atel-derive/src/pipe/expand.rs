@@ -92,39 +92,7 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
     });
     let count = model.fields.len();
 
-    let fits = model.fields.iter().zip(model.params).flat_map(|(field, param)| {
-        param.fits.iter().map(move |(template, array, node)| {
-            let ty = field.ty;
-            let span = ty.span();
-            let shown = if *array { format!("Array({template})") } else { template.clone() };
-            let message = format!(
-                "`{}` (field `{}`) does not fit `{shown}`, its template type in node `{node}`: see the \
-                 compatibility table in `atel_sdk::param`",
-                pretty_type(ty),
-                field.name,
-            );
-            let template = template_type(template, span);
-            // `assert!` spanned from the type's first token to its last, so the error underlines the
-            // whole type (as `syn::Error::new_spanned` does).
-            let last = ty.to_token_stream().into_iter().last().map_or(span, |t| t.span());
-            let mut args = Group::new(
-                Delimiter::Parenthesis,
-                quote_spanned! {span=>
-                    ::atel_sdk::__private::accepts(
-                        #template,
-                        #array,
-                        <#ty as ::atel_sdk::__private::ParamValue>::KIND,
-                    ),
-                    #message,
-                },
-            );
-            args.set_span(last);
-            quote_spanned! {span=>
-                const _: () = ::core::assert! #args;
-            }
-        })
-    });
-
+    let fits = fit_checks(model.fields, model.params);
     let ext = ext_trait(model);
     let item = model.item;
     quote! {
@@ -151,7 +119,7 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
             }
         }
 
-        #(#fits)*
+        #fits
 
         #ext
     }
@@ -231,4 +199,41 @@ fn pretty_type(ty: &Type) -> String {
         }
     }
     out
+}
+
+/// One `const` assertion per (field, template type) that the type holds the field's values; the check
+/// runs on the real type through `atel_sdk::param`, so aliases and user impls are covered.
+pub(crate) fn fit_checks(fields: &[Field<'_>], params: &[Param]) -> TokenStream {
+    fields.iter().zip(params).flat_map(|(field, param)| {
+        param.fits.iter().map(move |(template, array, node)| {
+            let ty = field.ty;
+            let span = ty.span();
+            let shown = if *array { format!("Array({template})") } else { template.clone() };
+            let message = format!(
+                "`{}` (field `{}`) does not fit `{shown}`, its template type in node `{node}`: see the \
+                 compatibility table in `atel_sdk::param`",
+                pretty_type(ty),
+                field.name,
+            );
+            let template = template_type(template, span);
+            // `assert!` spanned from the type's first token to its last, so the error underlines the
+            // whole type (as `syn::Error::new_spanned` does).
+            let last = ty.to_token_stream().into_iter().last().map_or(span, |t| t.span());
+            let mut args = Group::new(
+                Delimiter::Parenthesis,
+                quote_spanned! {span=>
+                    ::atel_sdk::__private::accepts(
+                        #template,
+                        #array,
+                        <#ty as ::atel_sdk::__private::ParamValue>::KIND,
+                    ),
+                    #message,
+                },
+            );
+            args.set_span(last);
+            quote_spanned! {span=>
+                const _: () = ::core::assert! #args;
+            }
+        })
+    }).collect()
 }

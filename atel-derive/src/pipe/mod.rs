@@ -116,6 +116,9 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                 &fields,
                 &error,
             )
+            .into_iter()
+            .chain(expand::fit_checks(&fields, &params))
+            .collect()
         }
     }
 }
