@@ -23,6 +23,7 @@ pub mod deliver;
 pub mod hook;
 pub mod install;
 pub mod payload;
+pub mod report;
 pub mod rows;
 pub mod spool;
 pub mod table;
