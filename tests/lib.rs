@@ -1,1 +1,6 @@
-//! Integration tests for atel live under `tests/`; this library holds their shared support code.
+//! Support for the workspace integration tests: row factories and the local Tinybird-compatible server.
+//!
+//! The tests themselves live in `tests/it/`.
+
+pub mod factories;
+pub mod server;

@@ -299,7 +299,7 @@ pub struct Param {
     pub name: &'static str,
     /// The Tinybird template type function, e.g. `Int32`, `String`, `DateTime`.
     pub template_type: &'static str,
-    /// The default in the SQL, as written there.
+    /// The default in the SQL, as Tinybird's template analysis reports its value (`7`, `claude`, `True`).
     pub default: Option<&'static str>,
     /// Whether the endpoint requires it.
     pub required: bool,

@@ -1,6 +1,8 @@
 //! The Claude Code telemetry schema: three datasources, five pipes, and the price table.
 
+pub mod cost_sql;
 pub mod datasources;
+pub mod pipes;
 pub mod pricing;
 
 pub use datasources::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
@@ -44,7 +46,7 @@ pub mod timestamp {
     }
 }
 
-use crate::Datasource as _;
+use crate::{Datasource as _, Pipe as _};
 
 /// Every datafile of the telemetry project as (path relative to `tinybird/`, text): what
 /// `cargo run --example dump-schemas` writes and what its `--check` compares.
@@ -54,8 +56,30 @@ pub fn project_files() -> Vec<(String, String)> {
         (SkillActivation::NAME, SkillActivation::datafile()),
         (ApiRequest::NAME, ApiRequest::datafile()),
     ];
-    datasources
+    let endpoints = [
+        (
+            pipes::AgentUsageSummary::NAME,
+            pipes::AgentUsageSummary::datafile(),
+        ),
+        (
+            pipes::SkillFrequency::NAME,
+            pipes::SkillFrequency::datafile(),
+        ),
+        (pipes::CostByModel::NAME, pipes::CostByModel::datafile()),
+        (
+            pipes::SessionOverview::NAME,
+            pipes::SessionOverview::datafile(),
+        ),
+        (
+            pipes::OptimizationInsights::NAME,
+            pipes::OptimizationInsights::datafile(),
+        ),
+    ];
+    let datasources = datasources
         .into_iter()
-        .map(|(name, text)| (format!("datasources/{name}.datasource"), text))
-        .collect()
+        .map(|(name, text)| (format!("datasources/{name}.datasource"), text));
+    let endpoints = endpoints
+        .into_iter()
+        .map(|(name, text)| (format!("endpoints/{name}.pipe"), text));
+    datasources.chain(endpoints).collect()
 }

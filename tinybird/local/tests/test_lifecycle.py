@@ -147,3 +147,24 @@ def test_build_endpoint_applies_at_once(fresh: Server) -> None:
         "usage_total",
     ]
     assert fresh.ingest("events", [ROW]).json == {"successful_rows": 1, "quarantined_rows": 0}
+
+
+def test_stop_on_stdin_eof_stops_when_the_parent_goes_away(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "tinybird_local", "--port", "0", "--data-dir", str(tmp_path), "--stop-on-stdin-eof"]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(LOCAL)},
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline().startswith("url: http://127.0.0.1:")
+        proc.stdin.close()  # what the OS does when the parent process exits
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -28,6 +28,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where data and state persist")
     parser.add_argument("--project", type=Path, help="a Tinybird project folder to build at start")
     parser.add_argument("--verbose", action="store_true", help="log each request (method, path, status)")
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="stop when standard input closes: a test harness that dies takes the server with it",
+    )
     return parser.parse_args(argv)
 
 
@@ -98,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.stop_on_stdin_eof:
+
+        def watch_stdin() -> None:
+            while sys.stdin.buffer.read(4096):
+                pass
+            server.shutdown()
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
     print(f"url: {url}", flush=True)
     print(f"token: {state.token}", flush=True)
     try:
