@@ -44,18 +44,46 @@ pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
 /// `2026-11-25 09:00:00.123` or RFC 3339; writes `2026-11-25 09:00:00.123` (UTC, milliseconds), which
 /// Tinybird's `DateTime64(3)` columns take as is.
 pub mod datetime {
-    use chrono::{DateTime, Utc};
+    use chrono::{DateTime, Datelike, Timelike, Utc};
     use serde::{Deserialize, Deserializer, Serializer, de};
 
     /// The format written: ClickHouse's own, milliseconds, UTC.
     pub const FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
 
-    /// Writes `2026-11-25 09:00:00.123`.
+    /// Writes `2026-11-25 09:00:00.123` (milliseconds truncated, like `FORMAT`).
+    ///
+    /// Digits are written by hand: going through chrono's `format` costs ~0.4 µs a value, most of the
+    /// time it takes to encode a whole telemetry row.
     pub fn serialize<S: Serializer>(
         value: &DateTime<Utc>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&value.format(FORMAT))
+        let naive = value.naive_utc();
+        let (date, time) = (naive.date(), naive.time());
+        let millis = time.nanosecond() / 1_000_000;
+        let year = u32::try_from(date.year()).unwrap_or(u32::MAX);
+        if year > 9999 || millis > 999 {
+            // Negative years, years past 9999 and leap seconds: rare enough for the slow path.
+            return serializer.collect_str(&value.format(FORMAT));
+        }
+        let mut text = *b"0000-00-00 00:00:00.000";
+        for (at, width, number) in [
+            (0, 4, year),
+            (5, 2, date.month()),
+            (8, 2, date.day()),
+            (11, 2, time.hour()),
+            (14, 2, time.minute()),
+            (17, 2, time.second()),
+            (20, 3, millis),
+        ] {
+            let mut rest = number;
+            for digit in text[at..at + width].iter_mut().rev() {
+                *digit = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+                rest /= 10;
+            }
+        }
+        // Only ASCII digits and separators were written.
+        serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 
     /// Reads ClickHouse's date-time text or RFC 3339.
@@ -130,6 +158,27 @@ mod tests {
             err.to_string().contains("invalid date-time `yesterday`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_fast_writer_matches_chrono_format() {
+        use chrono::TimeZone;
+        let cases = [
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            Utc.with_ymd_and_hms(999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::nanoseconds(123_999_999),
+            Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-5, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        for at in cases {
+            let mut fast = Vec::new();
+            datetime::serialize(&at, &mut serde_json::Serializer::new(&mut fast)).unwrap();
+            let slow = serde_json::to_vec(&at.format(datetime::FORMAT).to_string()).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
     }
 
     #[test]
