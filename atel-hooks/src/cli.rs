@@ -17,7 +17,9 @@ use crate::deliver::{self, Delivery};
 use crate::hook::{self, Plan};
 use crate::install;
 use crate::payload::HookInput;
+use crate::report;
 use crate::spool::Spool;
+use crate::usage::{self, Usage};
 
 /// What a subcommand prints and how the process exits. Exit codes are 0 or 1, never 2.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -183,9 +185,41 @@ fn send(
     .map_err(|err| format!("spool error in {}: {err}", spool.dir().display()))
 }
 
+/// `SessionStart`: delivers the spool, then asks the pipes for the last days' usage and prints the
+/// context for Claude; prints nothing when there is no data or no server.
 fn session_start(config: &Config) -> Outcome {
-    let _ = (config, context::session_start_output);
-    Outcome::default()
+    let spool = Spool::open(&config.state_dir).ok();
+    let budget = config.budget;
+    let days = config.days;
+    let result = block_on(async {
+        let deadline = Instant::now() + budget;
+        let client = deliver::connect(budget, deadline).await?;
+        let mut problem = None;
+        if let Some(spool) = spool.as_ref().filter(|s| s.has_rows()) {
+            match deliver::deliver(spool, Ok(&client), Vec::new(), deadline).await {
+                Ok(delivery) => problem = delivery.problem(spool),
+                Err(err) => problem = Some(format!("spool error: {err}")),
+            }
+        }
+        let usage = tokio::time::timeout_at(deadline, usage::session_start_usage(&client, days))
+            .await
+            .map_err(|_| "no answer from Tinybird within the budget".to_owned())?
+            .map_err(|err| err.to_string())?;
+        Ok::<_, String>((usage, problem))
+    });
+    match result {
+        Err(err) | Ok(Err(err)) => Outcome::warn(format!("no usage summary for Claude: {err}")),
+        Ok(Ok(((agents, insights), problem))) => {
+            let stdout = context::context_text(days, &agents, &insights)
+                .map(|text| context::session_start_output(&text) + "\n")
+                .unwrap_or_default();
+            Outcome {
+                stdout,
+                stderr: problem,
+                failed: false,
+            }
+        }
+    }
 }
 
 /// `atel-hooks flush`: sends the spool, waiting at most `timeout`.
@@ -222,10 +256,32 @@ pub fn flush(timeout: Duration) -> Outcome {
     }
 }
 
-/// `atel-hooks report`.
-pub fn report(days: Option<u32>, json: bool) -> Outcome {
-    let _ = (days, json);
-    Outcome::fail("report: not available yet")
+/// How long `report` and `flush` wait for Tinybird unless told otherwise.
+const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
+
+/// `atel-hooks report [--days N] [--json]`.
+pub fn report(days: Option<u16>, json: bool) -> Outcome {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => return Outcome::fail(err),
+    };
+    let days = days.unwrap_or(config.days);
+    let result = block_on(async {
+        let deadline = Instant::now() + INTERACTIVE_BUDGET;
+        let client = deliver::connect(INTERACTIVE_BUDGET, deadline).await?;
+        tokio::time::timeout_at(deadline, Usage::fetch(&client, days))
+            .await
+            .map_err(|_| "no answer from Tinybird in time".to_owned())?
+            .map_err(|err| err.to_string())
+    });
+    match result {
+        Err(err) | Ok(Err(err)) => Outcome::fail(err),
+        Ok(Ok(usage)) if json => match serde_json::to_string_pretty(&usage) {
+            Ok(text) => Outcome::ok(text + "\n"),
+            Err(err) => Outcome::fail(err.to_string()),
+        },
+        Ok(Ok(usage)) => Outcome::ok(report::render(&usage)),
+    }
 }
 
 /// `atel-hooks install`.

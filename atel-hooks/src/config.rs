@@ -8,7 +8,7 @@ use std::time::Duration;
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The window of the `SessionStart` summary and of `report` unless `ATEL_DAYS` / `--days` say otherwise.
-pub const DEFAULT_DAYS: u32 = 7;
+pub const DEFAULT_DAYS: u16 = 7;
 
 /// The most stdin a hook reads: real payloads are a few KiB; anything past this is not a hook payload
 /// worth parsing (a `PostToolUse` of a huge file read, or garbage).
@@ -22,7 +22,7 @@ pub struct Config {
     /// The bound on the network step (`ATEL_BUDGET_MS`).
     pub budget: Duration,
     /// The window in days of the `SessionStart` summary (`ATEL_DAYS`).
-    pub days: u32,
+    pub days: u16,
     /// `ATEL_DISABLE=1`: the hook reads its input and does nothing.
     pub disabled: bool,
 }
@@ -50,7 +50,7 @@ impl Config {
             None => DEFAULT_BUDGET,
         };
         let days = match non_empty("ATEL_DAYS") {
-            Some(text) => u32::try_from(parse_number(&text, "ATEL_DAYS")?)
+            Some(text) => u16::try_from(parse_number(&text, "ATEL_DAYS")?)
                 .map_err(|_| format!("ATEL_DAYS is too large: `{text}`"))?,
             None => DEFAULT_DAYS,
         };

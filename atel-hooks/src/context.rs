@@ -20,7 +20,7 @@ const EXPENSIVE_FACTOR: f64 = 2.0;
 const LARGE_RUN_TOKENS: f64 = 200_000.0;
 
 /// The context text, or `None` when there is nothing to say (no agent ran in the window).
-pub fn context_text(days: u32, usage: &[AgentUsage], insights: &[AgentInsight]) -> Option<String> {
+pub fn context_text(days: u16, usage: &[AgentUsage], insights: &[AgentInsight]) -> Option<String> {
     let mut agents: Vec<&AgentUsage> = usage.iter().filter(|a| a.invocations > 0).collect();
     if agents.is_empty() {
         return None;

@@ -31,7 +31,7 @@ enum Command {
     Report {
         /// The window in days [default: `ATEL_DAYS` or 7].
         #[arg(long)]
-        days: Option<u32>,
+        days: Option<u16>,
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,

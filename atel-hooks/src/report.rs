@@ -91,7 +91,11 @@ pub fn render(usage: &Usage) -> String {
             tokens(usage.agents.iter().map(|a| a.total_input).sum()),
             tokens(usage.agents.iter().map(|a| a.total_output).sum()),
             tokens(usage.agents.iter().map(|a| a.total_cache_read).sum()),
-            duration_ms(if runs == 0 { 0.0 } else { weighted / runs as f64 }),
+            duration_ms(if runs == 0 {
+                0.0
+            } else {
+                weighted / runs as f64
+            }),
             usd(usage.agents.iter().map(|a| a.est_cost_usd).sum()),
         ]);
         out.push_str(&table.render(TERMINAL_WIDTH));
@@ -134,7 +138,11 @@ pub fn render(usage: &Usage) -> String {
             "Total".into(),
             thousands(uses),
             rate(ok, uses),
-            duration_ms(if uses == 0 { 0.0 } else { weighted / uses as f64 }),
+            duration_ms(if uses == 0 {
+                0.0
+            } else {
+                weighted / uses as f64
+            }),
         ]);
         out.push_str(&table.render(TERMINAL_WIDTH));
         out.push('\n');

@@ -5,3 +5,4 @@ mod input;
 mod install;
 mod spool;
 mod support;
+mod usage;
