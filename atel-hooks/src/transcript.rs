@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 /// How many response keys a [`Cursor`] remembers to avoid counting a response split across it twice.
 pub const RECENT_KEYS: usize = 16;
 
-/// Bytes read per `read` call; the buffer grows only for a longer line.
+/// Bytes read between two passes over the buffered lines; the buffer grows only for a longer line.
 const READ_CHUNK: usize = 1 << 20;
 
 /// A line longer than this is skipped (and counted as malformed) rather than buffered.
@@ -244,35 +244,41 @@ pub fn scan_file_from(path: &Path, cursor: &Cursor) -> io::Result<Scan> {
 }
 
 /// Scans a reader positioned at `cursor.offset`.
-pub fn scan_reader<R: Read>(mut reader: R, cursor: &Cursor) -> io::Result<Scan> {
+pub fn scan_reader<R: Read>(reader: R, cursor: &Cursor) -> io::Result<Scan> {
+    scan_reader_capped(reader, cursor, MAX_LINE)
+}
+
+/// [`scan_reader`] with the over-long line limit as a parameter (tests use a small one).
+fn scan_reader_capped<R: Read>(
+    mut reader: R,
+    cursor: &Cursor,
+    max_line: usize,
+) -> io::Result<Scan> {
     let mut scanner = Scanner::new(cursor);
-    let mut buf = vec![0_u8; READ_CHUNK];
-    let mut filled = 0;
+    let mut buf: Vec<u8> = Vec::new();
     let mut consumed = cursor.offset;
     // True while skipping the rest of an over-long line.
     let mut skipping = false;
     loop {
-        if filled == buf.len() {
-            if buf.len() >= MAX_LINE {
-                if !skipping {
-                    scanner.stats.malformed_lines += 1;
-                }
-                consumed += filled as u64;
-                filled = 0;
-                skipping = true;
-            } else {
-                buf.resize(buf.len() * 2, 0);
+        if buf.len() >= max_line {
+            if !skipping {
+                scanner.stats.malformed_lines += 1;
             }
+            consumed += buf.len() as u64;
+            buf.clear();
+            skipping = true;
         }
-        let read = match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let searched = filled;
-        filled += read;
-        let Some(newline) = memrchr(b'\n', buf.get(searched..filled).unwrap_or_default()) else {
+        let searched = buf.len();
+        buf.reserve(READ_CHUNK);
+        // `read_to_end` appends into the spare capacity without zero-filling it first.
+        let read = reader
+            .by_ref()
+            .take(READ_CHUNK as u64)
+            .read_to_end(&mut buf)?;
+        if read == 0 {
+            break;
+        }
+        let Some(newline) = memrchr(b'\n', buf.get(searched..).unwrap_or_default()) else {
             continue;
         };
         let end = searched + newline + 1;
@@ -284,10 +290,9 @@ pub fn scan_reader<R: Read>(mut reader: R, cursor: &Cursor) -> io::Result<Scan> 
         }
         scanner.lines(chunk);
         consumed += end as u64;
-        buf.copy_within(end..filled, 0);
-        filled -= end;
+        buf.drain(..end);
     }
-    let tail = buf.get(..filled).unwrap_or_default();
+    let tail = buf.as_slice();
     if !skipping && !tail.iter().all(u8::is_ascii_whitespace) {
         if serde_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok() {
             // A complete line whose newline is not written (yet): use it, but leave the cursor before

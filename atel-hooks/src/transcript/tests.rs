@@ -306,3 +306,21 @@ fn cursor_round_trips_through_json() {
     let minimal: Cursor = serde_json::from_str(r#"{"offset":7}"#).unwrap();
     assert_eq!(minimal.offset, 7);
 }
+
+#[test]
+fn over_long_lines_are_skipped_and_counted() {
+    let big = "x".repeat(3 * READ_CHUNK);
+    let long = assistant(1, 1, 31).replace("secret answer 1", &big);
+    let text = [assistant(2, 2, 32), long.clone(), assistant(3, 3, 33), long].concat();
+    let capped = scan_reader_capped(text.as_bytes(), &Cursor::default(), 2 * READ_CHUNK).unwrap();
+    let ids: Vec<&str> = capped
+        .requests
+        .iter()
+        .map(|r| r.request_id.as_str())
+        .collect();
+    assert_eq!(ids, ["req_2", "req_3"]);
+    assert_eq!(capped.stats.malformed_lines, 2);
+    assert_eq!(capped.cursor.offset, text.len() as u64);
+    // The same input under the real limit is read whole.
+    assert_eq!(scan(&text).requests.len(), 3);
+}
