@@ -1,4 +1,93 @@
-//! The library behind the `atel-hooks` binary: transcript parsing, hook handling, the spool.
+//! The library behind the `atel-hooks` binary: Claude Code hooks that record every subagent run,
+//! skill use and API request into Tinybird, a usage report, and a usage summary for Claude at each
+//! session start.
+//!
+//! # Commands
+//!
+//! | command | what it does | exit |
+//! |---|---|---|
+//! | `atel-hooks hook` | one hook payload on stdin, dispatched on `hook_event_name` | always 0 |
+//! | `atel-hooks flush [--timeout SECS]` | sends the rows waiting in the spool (default 30 s) | 1 if rows stay |
+//! | `atel-hooks report [--days N] [--json]` | agents, skills, models and sessions tables | 1 on error |
+//! | `atel-hooks install [--project DIR \| --user] [--command CMD]` | merges the hooks into `settings.json` | 1 on error |
+//! | `atel-hooks deploy [DIR]` | deploys a Tinybird project folder (default `tinybird`) | 1 on error |
+//! | `atel-hooks version` | prints the version | 0 |
+//!
+//! No command ever exits 2 (Claude Code treats 2 as "block"): a usage error exits 0 for `hook`, 1
+//! otherwise. Every failure of `hook` is one line on stderr and exit 0.
+//!
+//! # Events
+//!
+//! - `SubagentStart` → an `agent_activations` row, event `start`.
+//! - `SubagentStop` → the subagent transcript (`agent_transcript_path`) summed over unique API
+//!   responses ([`transcript`]) → an `agent_activations` row, event `stop`. Prints nothing (any output
+//!   would re-prompt the subagent).
+//! - `PostToolUse` / `PostToolUseFailure` of the `Skill` tool → a `skill_activations` row (success
+//!   from `tool_response.success`; always false for the failure event).
+//! - `SessionEnd` → one `api_requests` row per unique API request in the session's transcript and its
+//!   subagents' (`<transcript dir>/<session>/subagents/agent-*.jsonl`), priced like Claude Code
+//!   prices it. A cursor per transcript (`<state>/cursors/<session>.json`) makes a resumed session
+//!   that ends again send only its new requests.
+//! - `SessionStart` → `{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":…}}`
+//!   built from the `agent_usage_summary` and `optimization_insights` pipes ([`context`]); nothing
+//!   when there is no data or no server.
+//! - Anything else → nothing, silently.
+//!
+//! Only ids, names, counts, durations, model names and costs are sent: never prompts, responses,
+//! tool inputs or tool outputs ([`payload::HookInput`] does not even keep them).
+//!
+//! # Delivery: at least once
+//!
+//! Rows that cannot be delivered within the budget (server down, 429 / 5xx past the client's
+//! retries, no answer) go to an append-only spool under the state directory ([`spool`]): mode 0600,
+//! locked so parallel hooks never interleave, delivered first by the next hook run or by
+//! `atel-hooks flush`. `SubagentStop` and `SessionEnd` rows are written to the spool *before* the
+//! network step, because Claude Code may kill those hooks at session teardown. In the normal case
+//! each row is delivered exactly once; a run killed after Tinybird took its rows but before it
+//! cleared its claim, or a request that timed out after the server wrote it, delivers those rows
+//! again: **at least once**. A corrupt spool line is set aside in `spool.corrupt`; a full disk is
+//! reported on stderr and never crashes the hook.
+//!
+//! # Configuration
+//!
+//! Tinybird comes from `TinybirdClient::from_env` (`TINYBIRD_TOKEN` / `TINYBIRD_URL`, then
+//! `TB_TOKEN` / `TB_HOST`, then the nearest `.tinyb`, then Tinybird Local at `localhost:7181`).
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `ATEL_STATE_DIR` | `$XDG_STATE_HOME/atel`, else `~/.local/state/atel` | spool and transcript cursors |
+//! | `ATEL_BUDGET_MS` | `1500` | bound on a hook's whole network step, in milliseconds |
+//! | `ATEL_DAYS` | `7` | window of the `SessionStart` summary and the default of `report --days` |
+//! | `ATEL_DISABLE` | unset | `1`: `hook` reads its input and does nothing |
+//!
+//! # Example
+//!
+//! The `SessionStart` context from pipe rows:
+//!
+//! ```
+//! use atel_hooks::context::context_text;
+//! use atel_hooks::usage::{AgentInsight, AgentUsage};
+//!
+//! let usage = [AgentUsage {
+//!     agent_type: "Explore".into(),
+//!     invocations: 4,
+//!     total_input: 90_000,
+//!     total_output: 1_200,
+//!     total_cache_read: 60_000,
+//!     avg_duration_ms: 30_000.0,
+//!     est_cost_usd: 1.0,
+//! }];
+//! let insights = [AgentInsight {
+//!     agent_type: "Explore".into(),
+//!     avg_cost_per_invocation: 0.25,
+//!     avg_tokens: 40_000.0,
+//!     frequency: 4,
+//!     efficiency_score: 41.0,
+//! }];
+//! let text = context_text(7, &usage, &insights).unwrap();
+//! assert!(text.starts_with("Subagent usage, last 7 days (atel): 4 runs, est. $1.00 in all."));
+//! assert!(text.contains("Explore reads only 41% of its prompt from cache"));
+//! ```
 
 #![deny(
     clippy::unwrap_used,
