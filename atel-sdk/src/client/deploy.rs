@@ -124,6 +124,10 @@ impl TinybirdClient {
     ///
     /// A `failed` result, or a deployment that fails or is deleted while polled, is an [`Error::Deploy`]
     /// whose messages are Tinybird's errors and error-level feedback.
+    ///
+    /// The upload is retried like any call (429, 5xx, broken connections); should a retried upload have
+    /// reached Tinybird the first time, the second one is refused as "a deployment is already in
+    /// progress" rather than deployed twice.
     pub async fn deploy(
         &self,
         dir: impl AsRef<Path>,

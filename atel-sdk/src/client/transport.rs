@@ -82,6 +82,11 @@ impl TinybirdClient {
         loop {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Error::Timeout {
+                    elapsed: started.elapsed(),
+                });
+            }
             let budget = inner.timeout.min(remaining);
             let request = make(&inner.http)
                 .header(AUTHORIZATION, inner.auth.clone())
