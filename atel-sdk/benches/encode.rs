@@ -9,7 +9,6 @@ use atel_sdk::client::{DEFAULT_MAX_BODY_BYTES, ndjson};
 use atel_sdk::telemetry::datasources::{AgentActivation, AgentEvent};
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde::Serialize;
 
 const ROWS: usize = 10_000;
 
@@ -37,42 +36,6 @@ fn rows() -> Vec<AgentActivation> {
             model: models[(i % 3) as usize].to_owned(),
         })
         .collect()
-}
-
-/// The same columns with the timestamp written by `client::de::datetime` (digits by hand) instead of
-/// chrono's `format`, to show what the timestamp costs.
-#[derive(Serialize)]
-struct FastTimestamp<'a> {
-    #[serde(with = "atel_sdk::client::de::datetime")]
-    timestamp: chrono::DateTime<Utc>,
-    session_id: &'a str,
-    agent_type: &'a str,
-    agent_id: &'a str,
-    event: AgentEvent,
-    input_tokens: u64,
-    output_tokens: u64,
-    cache_read_tokens: u64,
-    cache_creation_tokens: u64,
-    duration_ms: u64,
-    model: &'a str,
-}
-
-impl<'a> From<&'a AgentActivation> for FastTimestamp<'a> {
-    fn from(row: &'a AgentActivation) -> Self {
-        Self {
-            timestamp: row.timestamp,
-            session_id: &row.session_id,
-            agent_type: &row.agent_type,
-            agent_id: &row.agent_id,
-            event: row.event,
-            input_tokens: row.input_tokens,
-            output_tokens: row.output_tokens,
-            cache_read_tokens: row.cache_read_tokens,
-            cache_creation_tokens: row.cache_creation_tokens,
-            duration_ms: row.duration_ms,
-            model: &row.model,
-        }
-    }
 }
 
 fn encode(c: &mut Criterion) {
@@ -103,17 +66,6 @@ fn encode(c: &mut Criterion) {
         b.iter(|| {
             buffer.clear();
             ndjson::encode(black_box(&rows), &mut buffer).unwrap();
-            black_box(buffer.len())
-        });
-    });
-    let fast: Vec<FastTimestamp<'_>> = rows.iter().map(FastTimestamp::from).collect();
-    let mut fast_buffer = Vec::new();
-    ndjson::encode(&fast, &mut fast_buffer).unwrap();
-    assert_eq!(fast_buffer, body, "both encodings write the same bytes");
-    group.bench_function("ndjson, client::de::datetime timestamp", |b| {
-        b.iter(|| {
-            buffer.clear();
-            ndjson::encode(black_box(&fast), &mut buffer).unwrap();
             black_box(buffer.len())
         });
     });
