@@ -96,3 +96,8 @@ pub mod __private {
     pub use std::string::String;
     pub use std::vec::Vec;
 }
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}

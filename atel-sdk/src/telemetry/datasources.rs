@@ -50,7 +50,7 @@ impl ColumnType for AgentEvent {
 )]
 pub struct AgentActivation {
     /// When the hook fired.
-    #[serde(with = "super::timestamp")]
+    #[serde(with = "crate::client::de::datetime")]
     pub timestamp: DateTime<Utc>,
     /// The Claude Code session the subagent ran in.
     pub session_id: String,
@@ -88,7 +88,7 @@ pub struct AgentActivation {
 )]
 pub struct SkillActivation {
     /// When the hook fired.
-    #[serde(with = "super::timestamp")]
+    #[serde(with = "crate::client::de::datetime")]
     pub timestamp: DateTime<Utc>,
     /// The Claude Code session.
     pub session_id: String,
@@ -112,7 +112,7 @@ pub struct SkillActivation {
 )]
 pub struct ApiRequest {
     /// When the response was written to the transcript.
-    #[serde(with = "super::timestamp")]
+    #[serde(with = "crate::client::de::datetime")]
     pub timestamp: DateTime<Utc>,
     /// The Claude Code session.
     pub session_id: String,
