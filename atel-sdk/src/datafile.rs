@@ -88,7 +88,11 @@ fn write_block(out: &mut String, key: &str, text: &str) {
     let _ = writeln!(out, "{key} >");
     let keep_indent = key == "SQL";
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
-        let line = if keep_indent { line.trim_end() } else { line.trim() };
+        let line = if keep_indent {
+            line.trim_end()
+        } else {
+            line.trim()
+        };
         let _ = writeln!(out, "{INDENT}{line}");
     }
 }

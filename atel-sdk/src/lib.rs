@@ -86,10 +86,10 @@ pub use schema::{
 /// Not public API: paths used by the code the macros generate.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
     pub use crate::schema::{
         ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Node, Param,
     };
-    pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
     pub use serde;
     pub use std::borrow::Cow;
     pub use std::boxed::Box;

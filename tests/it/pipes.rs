@@ -31,7 +31,10 @@ fn assert_close(actual: f64, expected: f64) {
 /// D: a start row in S3 (not a run)
 /// E: general-purpose 10 days ago, 1/1/0/0, 0.1 s → $0.00003 (outside 7 days, inside 30)
 /// F: `idle`, no tokens at all
-#[allow(clippy::many_single_char_names, reason = "rows named as in the table above")]
+#[allow(
+    clippy::many_single_char_names,
+    reason = "rows named as in the table above"
+)]
 fn agent_rows() -> Vec<AgentActivation> {
     let a = make_agent_activation_row();
     let b = AgentActivation {
@@ -230,7 +233,10 @@ async fn every_pipe_gives_the_hand_computed_numbers() {
         (gp.agent_type.as_str(), gp.frequency),
         ("general-purpose", 2)
     );
-    assert_close(gp.avg_cost_per_invocation, f64::midpoint(0.016_392_5, 0.002_5));
+    assert_close(
+        gp.avg_cost_per_invocation,
+        f64::midpoint(0.016_392_5, 0.002_5),
+    );
     assert_close(
         gp.avg_tokens,
         f64::from((101 + 31 + 5_100 + 2_010) + (200 + 60)) / 2.0,
