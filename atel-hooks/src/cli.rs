@@ -115,7 +115,7 @@ pub fn hook(stdin: impl Read) -> Outcome {
             warning,
         } => {
             let mut lines: Vec<String> = warning.into_iter().collect();
-            match record(&config, rows, durable, cursors) {
+            match record(&config, &rows, durable, cursors) {
                 Ok(Some(line)) | Err(line) => lines.push(line),
                 Ok(None) => {}
             }
@@ -129,11 +129,10 @@ pub fn hook(stdin: impl Read) -> Outcome {
     }
 }
 
-/// Spools (durable rows first), then delivers within the budget. `Ok(Some(line))`: delivered with
-/// something to say.
+/// Spools the rows, then delivers the spool within the budget. `Ok(Some(line))`: something to say.
 fn record(
     config: &Config,
-    rows: Vec<crate::rows::Row>,
+    rows: &[crate::rows::Row],
     durable: bool,
     cursors: Option<hook::CursorUpdate>,
 ) -> Result<Option<String>, String> {
@@ -143,23 +142,21 @@ fn record(
             config.state_dir.display()
         )
     })?;
-    let fresh = if durable {
-        spool
-            .append(&rows, true)
-            .map_err(|err| format!("cannot write the spool in {}: {err}", spool.dir().display()))?;
-        if let Some(cursors) = cursors {
-            cursors
-                .save()
-                .map_err(|err| format!("cannot save the transcript cursors: {err}"))?;
-        }
-        Vec::new()
-    } else {
-        rows
-    };
-    if fresh.is_empty() && !spool.has_rows() {
+    // Every row lands in the spool before any network step: Claude Code kills async hooks when the
+    // session tears down, and a row in the spool survives that. `durable` rows (`SubagentStop`,
+    // `SessionEnd`) are also synced to disk.
+    spool
+        .append(rows, durable)
+        .map_err(|err| format!("cannot write the spool in {}: {err}", spool.dir().display()))?;
+    if let Some(cursors) = cursors {
+        cursors
+            .save()
+            .map_err(|err| format!("cannot save the transcript cursors: {err}"))?;
+    }
+    if !spool.has_rows() {
         return Ok(None);
     }
-    let delivery = send(config, &spool, fresh, config.budget)?;
+    let delivery = send(config, &spool, Vec::new(), config.budget)?;
     Ok(delivery.problem(&spool))
 }
 

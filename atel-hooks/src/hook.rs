@@ -18,12 +18,12 @@ use crate::transcript::{self, Cursor, Scan};
 pub enum Plan {
     /// An event this tool does not record (or a tool other than `Skill`).
     Ignore,
-    /// Send rows. `durable` rows are written to the spool before any network step (`SubagentStop` and
-    /// `SessionEnd`: Claude Code may kill those hooks at teardown).
+    /// Send rows (through the spool). `durable` rows are synced to disk there (`SubagentStop` and
+    /// `SessionEnd`: they cannot be made again once Claude Code has moved on).
     Rows {
         /// The rows.
         rows: Vec<Row>,
-        /// Spool first.
+        /// Sync the spool to disk.
         durable: bool,
         /// Transcript cursors to save once the rows are in the spool.
         cursors: Option<CursorUpdate>,

@@ -41,8 +41,9 @@
 //! Rows that cannot be delivered within the budget (server down, 429 / 5xx past the client's
 //! retries, no answer) go to an append-only spool under the state directory ([`spool`]): mode 0600,
 //! locked so parallel hooks never interleave, delivered first by the next hook run or by
-//! `atel-hooks flush`. `SubagentStop` and `SessionEnd` rows are written to the spool *before* the
-//! network step, because Claude Code may kill those hooks at session teardown. In the normal case
+//! `atel-hooks flush`. Every row is written to the spool *before* the network step, because Claude
+//! Code kills async hooks at session teardown (`SubagentStop` and `SessionEnd` rows are also synced
+//! to disk), and the run then delivers the spool. In the normal case
 //! each row is delivered exactly once; a run killed after Tinybird took its rows but before it
 //! cleared its claim, or a request that timed out after the server wrote it, delivers those rows
 //! again: **at least once**. A corrupt spool line is set aside in `spool.corrupt`; a full disk is

@@ -96,7 +96,8 @@ async fn thirty_two_parallel_hooks_with_the_server_down_then_flush() {
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(0));
         assert!(output.stdout.is_empty());
-        assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
+        // One line, or none when a parallel run had already claimed this run's row (it reports).
+        assert!(String::from_utf8_lossy(&output.stderr).lines().count() <= 1);
     }
     assert_eq!(sandbox.spooled_lines(), 32);
 
