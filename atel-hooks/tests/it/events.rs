@@ -271,3 +271,37 @@ async fn no_prompt_or_tool_text_reaches_the_server() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_skill_is_recorded_as_not_successful() {
+    let server = tinybird().await;
+    let sandbox = Sandbox::new(&server.uri());
+    let failure = json!({"session_id": "s", "hook_event_name": "PostToolUseFailure", "tool_name": "Skill",
+                         "tool_input": {"skill": "missing-skill"}, "tool_use_id": "toolu_x",
+                         "error": "Unknown skill: missing-skill", "is_interrupt": false, "duration_ms": 3});
+    let unsuccessful = json!({"session_id": "s", "hook_event_name": "PostToolUse", "tool_name": "Skill",
+                              "tool_input": {"skill": "flaky"}, "tool_response": {"success": false},
+                              "duration_ms": 9});
+    sandbox.hook(&failure.to_string()).assert_silent();
+    sandbox.hook(&unsuccessful.to_string()).assert_silent();
+    let rows = sent_rows(&server).await;
+    let skills: Vec<(Value, Value, Value)> = of(&rows, "skill_activations")
+        .iter()
+        .map(|r| {
+            (
+                r["skill_name"].clone(),
+                r["success"].clone(),
+                r["duration_ms"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skills,
+        [
+            (json!("missing-skill"), json!(false), json!(3)),
+            (json!("flaky"), json!(false), json!(9)),
+        ]
+    );
+    let sent = format!("{rows:?}");
+    assert!(!sent.contains("Unknown skill"), "{sent}");
+}
