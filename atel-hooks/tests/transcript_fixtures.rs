@@ -16,17 +16,17 @@ const RUNS: [(&str, &str); 4] = [
     ("v2.1.331", "mainsync"),
 ];
 
-/// `$ATEL_FIXTURES` if set and non-empty, else `<workspace>/../shared/fixtures/claude-code`.
+/// `$ATEL_FIXTURES` if set and non-empty, else the copy in `tests/fixtures/claude-code`.
 fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os("ATEL_FIXTURES")
         .filter(|d| !d.is_empty())
         .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/claude-code"),
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/claude-code"),
             PathBuf::from,
         );
     assert!(
         dir.join("README.md").is_file(),
-        "Claude Code fixtures not found at {}: set ATEL_FIXTURES or place shared/ beside the repository",
+        "Claude Code fixtures not found at {}: set ATEL_FIXTURES",
         dir.display()
     );
     dir

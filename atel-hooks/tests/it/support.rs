@@ -15,12 +15,12 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_atel-hooks");
 pub(crate) const TOKEN: &str = "p.test-token-never-printed";
 
-/// `$ATEL_FIXTURES` if set, else `<workspace>/../shared/fixtures/claude-code`.
+/// `$ATEL_FIXTURES` if set, else the copy in `tests/fixtures/claude-code`.
 pub(crate) fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os("ATEL_FIXTURES")
         .filter(|d| !d.is_empty())
         .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/claude-code"),
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/claude-code"),
             PathBuf::from,
         );
     assert!(
