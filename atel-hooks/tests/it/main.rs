@@ -3,6 +3,7 @@
 mod events;
 mod input;
 mod install;
+mod local;
 mod spool;
 mod support;
 mod usage;

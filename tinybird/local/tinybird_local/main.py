@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import fcntl
+import os
 import signal
 import sys
 import threading
@@ -120,4 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         engine.close()
         lock.close()  # type: ignore[attr-defined]
     print("tinybird-local: stopped", file=sys.stderr, flush=True)
+    if args.stop_on_stdin_eof:
+        # The stdin watcher may still be blocked in read(): skip interpreter finalization, which
+        # would abort on its buffer lock. Everything is closed and flushed above.
+        os._exit(0)
     return 0

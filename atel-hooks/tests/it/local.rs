@@ -1,0 +1,139 @@
+//! A recorded Claude Code 2.1.331 session replayed through the real binary into `tinybird/local` (real
+//! ClickHouse, the real datafiles deployed through the Rust client), then read back through the five
+//! pipes: every number equals the fixtures', and the session's cost equals Claude Code's own.
+
+use atel_sdk::client::DeployOptions;
+use atel_sdk::telemetry::pipes::{
+    AgentUsageSummaryExt as _, CostByModelExt as _, OptimizationInsightsExt as _,
+    SessionOverviewExt as _, SkillFrequencyExt as _,
+};
+use atel_tests::server::{LocalServer, repo_root};
+use serde_json::Value;
+
+use crate::support::{Sandbox, fixtures_dir, sequence};
+
+const SESSION: &str = "4d63b439-5f55-4fd7-8af2-6edbd86ed35f";
+/// The fixtures were recorded on 2026-11-25: look back far enough that they stay in the window.
+const DAYS: u16 = 3650;
+
+fn close(actual: f64, expected: f64) -> bool {
+    (actual - expected).abs() <= 1e-12_f64.max(expected.abs() * 1e-9)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers() {
+    let server = LocalServer::start();
+    let client = server.client();
+    client
+        .deploy(repo_root().join("tinybird"), DeployOptions::default())
+        .await
+        .expect("deploy tinybird/");
+
+    let mut sandbox = Sandbox::new(&server.url);
+    sandbox.set("TINYBIRD_TOKEN", &server.token);
+    sandbox.set("ATEL_DAYS", &DAYS.to_string());
+    sandbox.place_transcripts("v2.1.331", "main");
+    for payload in sequence("v2.1.331", "main") {
+        let event = payload["hook_event_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let run = sandbox.hook(&sandbox.localize(&payload));
+        assert_eq!(run.code, Some(0), "{event}: {run:?}");
+        assert_eq!(run.stderr, "", "{event}: {run:?}");
+    }
+    assert_eq!(sandbox.spooled_lines(), 0, "everything was delivered");
+
+    // The subagent made calls 2 and 4 of the fake API (input 100+n, output 30+n, cache read
+    // 5000+100n, cache write 2000+10n) on claude-opus-5-5 ($4 / $20 / $0.20 / $5 per MTok).
+    let agents = client
+        .agent_usage_summary(DAYS)
+        .await
+        .expect("agent_usage_summary");
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    let agent = &agents[0];
+    assert_eq!(agent.agent_type, "general-purpose");
+    assert_eq!(
+        (
+            agent.invocations,
+            agent.total_input,
+            agent.total_output,
+            agent.total_cache_read
+        ),
+        (1, 102 + 104, 32 + 34, 5_200 + 5_400)
+    );
+    assert!(close(agent.avg_duration_ms, 1_384.0), "{agent:?}");
+    let subagent_cost =
+        f64::from(206 * 4 + 66 * 20) / 1e6 + 10_600.0 * 0.2 / 1e6 + 4_060.0 * 5.0 / 1e6;
+    assert!(close(agent.est_cost_usd, subagent_cost), "{agent:?}");
+
+    let skills = client.skill_frequency(DAYS).await.expect("skill_frequency");
+    assert_eq!(skills.len(), 1);
+    assert_eq!(
+        (
+            skills[0].skill_name.as_str(),
+            skills[0].activations,
+            skills[0].successes
+        ),
+        ("fake-skill", 1, 1)
+    );
+
+    // Calls 1..=8, main agent and subagent, each exactly once; their cost is what Claude Code
+    // itself reported as the run's total_cost_usd.
+    let result: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures_dir().join("v2.1.331/main/claude-result.json"))
+            .expect("claude-result.json"),
+    )
+    .expect("claude-result.json is JSON");
+    let claude_total = result["total_cost_usd"].as_f64().expect("total_cost_usd");
+    let models = client.cost_by_model(DAYS).await.expect("cost_by_model");
+    assert_eq!(models.len(), 1, "{models:?}");
+    let model = &models[0];
+    assert_eq!(model.model, "claude-opus-5-5");
+    assert_eq!(
+        (model.request_count, model.total_input, model.total_output),
+        (8, 8 * 100 + 36, 8 * 30 + 36)
+    );
+    assert!(
+        close(model.total_cost_usd, claude_total),
+        "{} != Claude Code's {claude_total}",
+        model.total_cost_usd
+    );
+
+    let sessions = client
+        .session_overview(Some(SESSION.to_owned()), DAYS)
+        .await
+        .expect("session_overview");
+    assert_eq!(sessions.len(), 1);
+    let session = &sessions[0];
+    assert_eq!((session.agents_used, session.skills_used), (1, 1));
+    assert_eq!(
+        session.total_tokens,
+        836 + 276 + (8 * 5_000 + 3_600) + (8 * 2_000 + 360)
+    );
+    assert!(close(session.total_cost_usd, claude_total));
+
+    let insights = client
+        .optimization_insights(DAYS)
+        .await
+        .expect("optimization_insights");
+    assert_eq!(
+        (insights[0].agent_type.as_str(), insights[0].frequency),
+        ("general-purpose", 1)
+    );
+    // 100 × 10,600 / (206 + 10,600 + 4,060) = 71.30… → 71.3
+    assert!(close(insights[0].efficiency_score, 71.3), "{insights:?}");
+
+    // A new session now starts with a summary of this one.
+    let start = sandbox.hook(&sandbox.localize(&sequence("v2.1.331", "main")[0]));
+    assert_eq!(start.code, Some(0));
+    let output: Value = serde_json::from_str(&start.stdout).expect("SessionStart prints JSON");
+    assert_eq!(
+        output["hookSpecificOutput"]["hookEventName"],
+        "SessionStart"
+    );
+    let context = output["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .expect("context text");
+    assert!(context.contains("general-purpose"), "{context}");
+}
