@@ -12,6 +12,8 @@
 //! assert_eq!(row.model, "claude-opus-4-8");
 //! ```
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::{DateTime, TimeDelta, Utc};
 
 use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
@@ -26,14 +28,21 @@ pub fn ago(ago: TimeDelta) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap_or(now) - ago
 }
 
-/// A subagent `stop` row one hour ago: `general-purpose` on `claude-opus-4-8`, the token numbers of
-/// the fixtures' first API call (input 101, output 31, cache read 5,100, cache write 2,010), 1.5 s.
+/// A fresh subagent run id (`a` + 16 hex digits, like Claude Code's): every factory row is its own run.
+pub fn next_agent_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0x0a86_0e15_1b3d_0000);
+    format!("a{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A subagent `stop` row one hour ago with a fresh `agent_id`: `general-purpose` on
+/// `claude-opus-4-8`, the token numbers of the fixtures' first API call (input 101, output 31, cache
+/// read 5,100, cache write 2,010), 1.5 s.
 pub fn make_agent_activation_row() -> AgentActivation {
     AgentActivation {
         timestamp: ago(TimeDelta::hours(1)),
         session_id: SESSION_ID.to_owned(),
         agent_type: "general-purpose".to_owned(),
-        agent_id: "a860e151b3d128c88".to_owned(),
+        agent_id: next_agent_id(),
         event: AgentEvent::Stop,
         input_tokens: 101,
         output_tokens: 31,

@@ -31,6 +31,7 @@ fn assert_close(actual: f64, expected: f64) {
 /// D: a start row in S3 (not a run)
 /// E: general-purpose 10 days ago, 1/1/0/0, 0.1 s → $0.00003 (outside 7 days, inside 30)
 /// F: `idle`, no tokens at all
+/// A is ingested twice, as an at-least-once redelivery would: the pipes count it once.
 #[allow(
     clippy::many_single_char_names,
     reason = "rows named as in the table above"
@@ -86,7 +87,9 @@ fn agent_rows() -> Vec<AgentActivation> {
         duration_ms: 40,
         ..make_agent_activation_row()
     };
-    vec![a, b, c, d, e, f]
+    // A delivered twice (hooks deliver at least once): still one run.
+    let a_again = a.clone();
+    vec![a, a_again, b, c, d, e, f]
 }
 
 /// fake-skill ×3 in the main session (12 ms, 18 ms failed, 30 ms at 6 days 23 hours ago), review ×1 in

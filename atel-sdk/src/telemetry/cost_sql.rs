@@ -2,7 +2,8 @@
 //! come from one table.
 
 /// The text of `sql/agent_stops.sql`, generated from the price table: the stop rows in the window, each
-/// with `row_cost_usd` = Σ tokens × the model's price per token kind / 1e6.
+/// with `row_cost_usd` = Σ tokens × the model's price per token kind / 1e6, and only the latest stop
+/// row of each `agent_id`.
 pub fn agent_stops_sql() -> String {
     use super::pricing::{PriceKind, sql_normalize_model, sql_price_expr};
     let model = "priced_model";
@@ -26,7 +27,11 @@ pub fn agent_stops_sql() -> String {
              ) / 1000000 AS row_cost_usd\n\
          FROM agent_activations\n\
          WHERE event = 'stop'\n    \
-             AND timestamp >= now64(3) - toIntervalDay({{{{ Int32(days, 7, description=\"Days to look back from now\") }}}})\n",
+             AND timestamp >= now64(3) - toIntervalDay({{{{ Int32(days, 7, description=\"Days to look back from now\") }}}})\n\
+         -- One run, one row: a stop delivered twice (at-least-once) or a subagent stopped again after\n\
+         -- more work counts once, with its latest totals.\n\
+         ORDER BY timestamp DESC\n\
+         LIMIT 1 BY agent_id\n",
         normalize = sql_normalize_model("model"),
         input = price(PriceKind::Input),
         output = price(PriceKind::Output),

@@ -33,11 +33,11 @@ pub struct AgentUsageSummaryRow {
 /// Token use and estimated cost per subagent type.
 #[pipe(
     name = "agent_usage_summary",
-    description = "Subagent runs per agent type over the last `days` days (default 7), most expensive first. Over agent_activations rows with event = 'stop'. invocations = count(); total_input / total_output / total_cache_read = sum of the token columns; avg_duration_ms = avg(duration_ms); est_cost_usd = sum((input_tokens x input price + output_tokens x output price + cache_read_tokens x cache-read price + cache_creation_tokens x 5-minute cache-write price) / 1e6), prices per model from atel's pricing table (the one Claude Code uses).",
+    description = "Subagent runs per agent type over the last `days` days (default 7), most expensive first. Over agent_activations rows with event = 'stop', the latest one per agent_id (a run delivered twice counts once). invocations = count(); total_input / total_output / total_cache_read = sum of the token columns; avg_duration_ms = avg(duration_ms); est_cost_usd = sum((input_tokens x input price + output_tokens x output price + cache_read_tokens x cache-read price + cache_creation_tokens x 5-minute cache-write price) / 1e6), prices per model from atel's pricing table (the one Claude Code uses).",
     output = AgentUsageSummaryRow,
     node(
         name = "agent_stops",
-        description = "Completed subagent runs in the window, each with its estimated cost.",
+        description = "Completed subagent runs in the window (latest stop row per agent_id), each with its estimated cost.",
         sql_file = "sql/agent_stops.sql"
     ),
     node(
@@ -264,7 +264,7 @@ pub struct OptimizationInsightsRow {
     output = OptimizationInsightsRow,
     node(
         name = "agent_stops",
-        description = "Completed subagent runs in the window, each with its estimated cost.",
+        description = "Completed subagent runs in the window (latest stop row per agent_id), each with its estimated cost.",
         sql_file = "sql/agent_stops.sql"
     ),
     node(

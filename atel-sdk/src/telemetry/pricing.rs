@@ -443,19 +443,19 @@ pub fn sql_price_expr(model_column: &str, kind: PriceKind) -> String {
     format!("transform({model_column}, [{ids}], [{prices}], {fallback})")
 }
 
-/// A ClickHouse expression normalising a raw model id like [`normalize_model`] does for the suffixes
-/// Claude Code writes: a trailing `[…]` and a `-YYYYMMDD` date. Uses no backslashes and no braces, so it
-/// passes through Tinybird's template engine unchanged.
+/// A ClickHouse expression normalising a raw model id exactly like [`normalize_model`]: surrounding
+/// whitespace, a trailing `[…]`, a `-latest` alias and a `-YYYYMMDD` date, in that order. Uses no
+/// backslashes and no braces, so it passes through Tinybird's template engine unchanged.
 ///
 /// ```
 /// use atel_sdk::telemetry::pricing::sql_normalize_model;
 /// let sql = sql_normalize_model("model");
-/// assert!(sql.starts_with("replaceRegexpOne(replaceRegexpOne(trimBoth(model), "));
+/// assert!(sql.contains("trimBoth(model)") && sql.contains("'-latest$'"));
 /// ```
 pub fn sql_normalize_model(model_column: &str) -> String {
     format!(
-        "replaceRegexpOne(replaceRegexpOne(trimBoth({model_column}), '[[][^]]*[]]$', ''), \
-         '-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]$', '')"
+        "replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(trimBoth({model_column}), \
+         '[[][^]]*[]]$', ''), '-latest$', ''), '-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]$', '')"
     )
 }
 
