@@ -17,6 +17,7 @@ use crate::schema::Datasource;
 /// `<datasource>_quarantine`. They are counted here (and logged as a `tracing` warning); call
 /// [`check`](Self::check) to turn them into an [`Error::Quarantined`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 #[must_use = "quarantined rows are only reported here; look at `quarantined_rows` or call `check()`"]
 pub struct IngestSummary {
     /// Rows written to the datasource.
@@ -117,12 +118,22 @@ impl TinybirdClient {
                 request
             })
             .await?;
-        serde_json::from_slice::<IngestSummary>(&reply.body).map_err(|e| Error::Decode {
-            context: format!("the Events API answer ({}) for `{name}`", reply.status),
-            row: None,
-            column: None,
-            source: Box::new(e),
-            body: truncate(&String::from_utf8_lossy(&reply.body), MAX_ERROR_BODY),
-        })
+        // The rows are in once Tinybird said 2xx: an answer we cannot read must not make the caller
+        // send them again. Count them as written and say so.
+        Ok(
+            serde_json::from_slice::<IngestSummary>(&reply.body).unwrap_or_else(|e| {
+                tracing::warn!(
+                    datasource = name,
+                    status = reply.status,
+                    error = %e,
+                    body = %truncate(&String::from_utf8_lossy(&reply.body), MAX_ERROR_BODY),
+                    "unreadable Events API answer to an accepted request; counting its rows as written"
+                );
+                IngestSummary {
+                    successful_rows: ndjson::count_rows(chunk) as u64,
+                    quarantined_rows: 0,
+                }
+            }),
+        )
     }
 }

@@ -222,7 +222,7 @@ async fn raw_ndjson_is_ingested_under_the_given_name() {
 }
 
 #[tokio::test]
-async fn an_answer_without_counts_is_a_decode_error() {
+async fn an_accepted_request_with_an_unreadable_answer_counts_its_rows_and_is_not_resent() {
     let server = MockServer::start().await;
     catch_all(&server).await;
     Mock::given(method("POST"))
@@ -232,15 +232,28 @@ async fn an_answer_without_counts_is_a_decode_error() {
         .mount(&server)
         .await;
 
-    let err = client(&server).ingest(&activations(1)).await.unwrap_err();
-    match err {
-        Error::Decode { context, body, .. } => {
-            assert_eq!(
-                context,
-                "the Events API answer (202) for `agent_activations`"
-            );
-            assert_eq!(body, "accepted");
+    // Tinybird took the rows (2xx): an error here would make callers send them twice.
+    let summary = client(&server).ingest(&activations(3)).await.unwrap();
+    assert_eq!(
+        summary,
+        IngestSummary {
+            successful_rows: 3,
+            quarantined_rows: 0
         }
-        other => panic!("{other:?}"),
-    }
+    );
+}
+
+#[tokio::test]
+async fn an_answer_with_only_some_counts_defaults_the_rest_to_zero() {
+    let server = MockServer::start().await;
+    catch_all(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(ResponseTemplate::new(202).set_body_string(r#"{"successful_rows": 2}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let summary = client(&server).ingest(&activations(2)).await.unwrap();
+    assert_eq!((summary.successful_rows, summary.quarantined_rows), (2, 0));
 }
