@@ -172,12 +172,9 @@ impl TinybirdClientBuilder {
                 "no Tinybird token: set one with `.token()`, or use `build_from_env()`".into(),
             ));
         };
-        let base_url = self
-            .base_url
-            .clone()
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let http = self.http_client()?;
-        self.finish(http, &base_url, &token.0)
+        let base = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let http = self.http_client(TlsRoots::for_base_url(&base))?;
+        self.finish(http, &base, &token.0)
     }
 
     /// Builds the client, filling what was not set explicitly from, in this order: `TINYBIRD_TOKEN` /
@@ -226,16 +223,16 @@ impl TinybirdClientBuilder {
             }
         }
 
-        let http = self.http_client()?;
         if let Some(token) = token {
-            let url = url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-            return self.finish(http, &url, &token);
+            let base = parse_base_url(url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+            let http = self.http_client(TlsRoots::for_base_url(&base))?;
+            return self.finish(http, &base, &token);
         }
 
-        let local = url.unwrap_or_else(|| source.local_url.clone());
-        let base = parse_base_url(&local)?;
+        let base = parse_base_url(url.as_deref().unwrap_or(&source.local_url))?;
+        let http = self.http_client(TlsRoots::for_base_url(&base))?;
         match fetch_local_token(&http, &base, self.connect_timeout).await {
-            Ok(token) => self.finish(http, &local, &token),
+            Ok(token) => self.finish(http, &base, &token),
             Err(why) => {
                 looked.push(format!("Tinybird Local at {base} ({why})"));
                 Err(Error::Config(format!(
@@ -246,7 +243,7 @@ impl TinybirdClientBuilder {
         }
     }
 
-    fn http_client(&self) -> Result<reqwest::Client> {
+    fn http_client(&self, roots: TlsRoots) -> Result<reqwest::Client> {
         if self.timeout.is_zero() || self.deadline.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::Config(
                 "timeouts and the deadline must be above zero".into(),
@@ -260,15 +257,25 @@ impl TinybirdClientBuilder {
         // reqwest is built without a default crypto provider; install ring unless the application already
         // installed one (then this returns `Err`, which is fine).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .default_headers([(USER_AGENT, user_agent)].into_iter().collect())
+            .default_headers([(USER_AGENT, user_agent)].into_iter().collect());
+        let builder = match roots {
+            TlsRoots::Platform => builder,
+            // Trust no root at all: an `https` redirect then fails verification, never goes unchecked.
+            TlsRoots::None => builder.tls_certs_only(std::iter::empty::<reqwest::Certificate>()),
+        };
+        builder
             .build()
             .map_err(|e| Error::Config(format!("could not set up the HTTP client: {e}")))
     }
 
-    fn finish(self, http: reqwest::Client, base_url: &str, token: &str) -> Result<TinybirdClient> {
-        let base = parse_base_url(base_url)?;
+    fn finish(
+        self,
+        http: reqwest::Client,
+        base: &reqwest::Url,
+        token: &str,
+    ) -> Result<TinybirdClient> {
         let mut auth = HeaderValue::try_from(format!("Bearer {}", token.trim())).map_err(|_| {
             Error::Config("the token contains characters not allowed in an HTTP header".into())
         })?;
@@ -291,6 +298,28 @@ impl TinybirdClientBuilder {
                 max_body_bytes: self.max_body_bytes,
             }),
         })
+    }
+}
+
+/// Which root certificates the HTTP client trusts, decided by the base URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsRoots {
+    /// The platform's roots through rustls-platform-verifier: full verification. Loading and parsing
+    /// every system root costs about 2 ms per client, which an `https` URL needs.
+    Platform,
+    /// No roots, nothing loaded: for an `http` base URL (Tinybird Local), where no TLS is spoken and the
+    /// 2 ms would be most of a hook run's budget.
+    None,
+}
+
+impl TlsRoots {
+    /// [`None`](Self::None) only for `http`; every other scheme verifies against the platform's roots.
+    fn for_base_url(url: &reqwest::Url) -> Self {
+        if url.scheme() == "http" {
+            Self::None
+        } else {
+            Self::Platform
+        }
     }
 }
 
@@ -481,4 +510,45 @@ fn read_tinyb(path: &Path) -> Result<TinybFile> {
             e.column()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots(url: &str) -> TlsRoots {
+        TlsRoots::for_base_url(&parse_base_url(url).unwrap())
+    }
+
+    #[test]
+    fn only_http_urls_skip_the_root_certificates() {
+        assert_eq!(roots(TINYBIRD_LOCAL_URL), TlsRoots::None);
+        assert_eq!(roots("http://127.0.0.1:7181/"), TlsRoots::None);
+        // The scheme is matched after parsing, which lowercases it.
+        assert_eq!(roots("HTTP://localhost:7181"), TlsRoots::None);
+    }
+
+    #[test]
+    fn https_urls_verify_against_the_platform_roots() {
+        assert_eq!(roots(DEFAULT_BASE_URL), TlsRoots::Platform);
+        assert_eq!(
+            roots("https://api.europe-west2.gcp.tinybird.co"),
+            TlsRoots::Platform
+        );
+        assert_eq!(roots("HTTPS://localhost:7181"), TlsRoots::Platform);
+        // An `http` host name or path does not make an `https` URL skip verification.
+        assert_eq!(roots("https://http.example/http://"), TlsRoots::Platform);
+    }
+
+    #[test]
+    fn both_kinds_of_client_build() {
+        for url in ["http://localhost:7181", "https://api.tinybird.co"] {
+            let client = TinybirdClientBuilder::default()
+                .token("p.test")
+                .base_url(url)
+                .build()
+                .unwrap();
+            assert_eq!(client.origin(), url);
+        }
+    }
 }
