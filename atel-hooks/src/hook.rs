@@ -200,7 +200,7 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
                 cache_read_tokens: request.usage.cache_read,
                 cache_creation_tokens: request.usage.cache_creation,
                 cost_usd: request.cost().usd,
-                duration_ms: 0,
+                duration_ms: request.duration_ms().unwrap_or(0),
             }));
         }
         next.insert(key, scan.cursor);

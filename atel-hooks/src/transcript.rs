@@ -14,6 +14,16 @@
 //! types this module does not know are counted in [`ScanStats::unknown_type_lines`]. Neither stops the
 //! scan. Non-assistant lines are only checked structurally (as far as their `type` and `timestamp`).
 //!
+//! # Request durations
+//! A request's [`prev_ts`](ApiRequestUsage::prev_ts) is the timestamp of the line that preceded it: the
+//! nearest earlier line (of any type) stamped no later than the request's first line — the `user` prompt
+//! or `tool_result` that triggered the call, or the `api-request` line 2.1.331 writes as it sends it.
+//! Lines stamped later are skipped because Claude Code writes some out of order (a `queue-operation`
+//! enqueued while the response streams lands before the response's lines). Only the last
+//! [`PREV_TS_WINDOW`] timestamped lines of the scan are searched; a request whose trigger lies before the
+//! cursor has none. [`ApiRequestUsage::duration_ms`] is `last_ts - prev_ts`: from the trigger to the last
+//! content block written, which misses the stream's tail after that block (its `message_delta`).
+//!
 //! # Cursors (`SessionEnd`)
 //! [`scan_file_from`] starts at a [`Cursor`] and returns the next one, whose offset is the end of the
 //! last complete line: a line still being written is read again next time. A response whose lines
@@ -36,12 +46,14 @@
 //! assert_eq!(summary.requests, 1);
 //! assert_eq!(summary.usage.output, 31);
 //! assert_eq!(summary.duration_ms, Some(1500));
+//! // From the user line that triggered the request to the response's last line.
+//! assert_eq!(scan.requests[0].duration_ms(), Some(1500));
 //! assert_eq!(scan.cursor.offset, jsonl.len() as u64);
 //! ```
 
 mod line;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -53,6 +65,9 @@ use serde::{Deserialize, Serialize};
 
 /// How many response keys a [`Cursor`] remembers to avoid counting a response split across it twice.
 pub const RECENT_KEYS: usize = 16;
+
+/// How many of the latest line timestamps a scan keeps to find a request's [`ApiRequestUsage::prev_ts`].
+pub const PREV_TS_WINDOW: usize = 16;
 
 /// Bytes read between two passes over the buffered lines; the buffer grows only for a longer line.
 const READ_CHUNK: usize = 1 << 20;
@@ -112,6 +127,9 @@ pub struct ApiRequestUsage {
     pub first_ts: Option<DateTime<Utc>>,
     /// Latest timestamp among the response's lines.
     pub last_ts: Option<DateTime<Utc>>,
+    /// The timestamp of the line that triggered the request (see the module docs): the nearest earlier
+    /// line in this scan stamped no later than the request's first line.
+    pub prev_ts: Option<DateTime<Utc>>,
     /// How many transcript lines repeated this response.
     pub lines: u32,
 }
@@ -120,6 +138,13 @@ impl ApiRequestUsage {
     /// The request's cost under the shared price table.
     pub fn cost(&self) -> Cost {
         pricing::request_cost_usd(&self.model, &self.usage)
+    }
+
+    /// `last_ts - prev_ts` in milliseconds: from the line that triggered the request to the response's
+    /// last line. `None` when either is unknown or the difference is negative.
+    pub fn duration_ms(&self) -> Option<u64> {
+        let (prev, last) = (self.prev_ts?, self.last_ts?);
+        u64::try_from((last - prev).num_milliseconds()).ok()
     }
 }
 
@@ -316,6 +341,8 @@ struct Scanner<'c> {
     recent: Vec<RequestKey>,
     first_ts: Option<DateTime<Utc>>,
     last_ts: Option<DateTime<Utc>>,
+    /// The timestamps of the latest timestamped lines, in file order (at most [`PREV_TS_WINDOW`]).
+    latest: VecDeque<DateTime<Utc>>,
     stats: ScanStats,
 }
 
@@ -328,6 +355,7 @@ impl<'c> Scanner<'c> {
             recent: cursor.recent.clone(),
             first_ts: None,
             last_ts: None,
+            latest: VecDeque::with_capacity(PREV_TS_WINDOW),
             stats: ScanStats::default(),
         }
     }
@@ -356,25 +384,37 @@ impl<'c> Scanner<'c> {
                 self.assistant(line);
             }
             Some(kind) if KNOWN_TYPES.contains(&kind) => {
-                self.timestamp(top.timestamp);
+                self.timestamp(top.timestamp.and_then(parse_ts));
             }
             _ => {
                 self.stats.unknown_type_lines += 1;
-                self.timestamp(top.timestamp);
+                self.timestamp(top.timestamp.and_then(parse_ts));
             }
         }
     }
 
-    /// Widens the scan's time span; returns the parsed timestamp.
-    fn timestamp(&mut self, raw: Option<&[u8]>) -> Option<DateTime<Utc>> {
-        let ts = parse_ts(raw?)?;
+    /// Widens the scan's time span and remembers the line's timestamp.
+    fn timestamp(&mut self, ts: Option<DateTime<Utc>>) {
+        let Some(ts) = ts else { return };
         if self.first_ts.is_none_or(|first| ts < first) {
             self.first_ts = Some(ts);
         }
         if self.last_ts.is_none_or(|last| ts > last) {
             self.last_ts = Some(ts);
         }
-        Some(ts)
+        if self.latest.len() == PREV_TS_WINDOW {
+            self.latest.pop_front();
+        }
+        self.latest.push_back(ts);
+    }
+
+    /// The nearest earlier timestamp not after `ts` (any earlier one when the line has none).
+    fn preceding(&self, ts: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        self.latest
+            .iter()
+            .rev()
+            .copied()
+            .find(|&prev| ts.is_none_or(|ts| prev <= ts))
     }
 
     fn assistant(&mut self, line: &[u8]) {
@@ -382,7 +422,12 @@ impl<'c> Scanner<'c> {
             self.stats.malformed_lines += 1;
             return;
         };
-        let ts = self.timestamp(parsed.timestamp.as_deref().map(str::as_bytes));
+        let ts = parsed
+            .timestamp
+            .as_deref()
+            .and_then(|t| parse_ts(t.as_bytes()));
+        let prev_ts = self.preceding(ts);
+        self.timestamp(ts);
         let Some(message) = parsed.message else {
             self.stats.no_usage_lines += 1;
             return;
@@ -439,6 +484,7 @@ impl<'c> Scanner<'c> {
                 usage,
                 first_ts: ts,
                 last_ts: ts,
+                prev_ts,
                 lines: 1,
             });
         }

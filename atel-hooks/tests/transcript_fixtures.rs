@@ -419,3 +419,37 @@ fn a_missing_transcript_is_an_error_not_a_panic() {
     let err = scan_file(&dir.path().join("gone.jsonl")).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
 }
+
+/// Each request's `last_ts - prev_ts`, by call number 1..=8 (main transcript and subagent together),
+/// computed independently from the fixture files: the nearest earlier timestamped line stamped no later
+/// than the request's first line, to the request's last line.
+#[test]
+fn request_durations_run_from_the_triggering_line() {
+    let expected: [(&str, &str, [u64; 8]); 4] = [
+        ("v2.1.197", "main", [665, 629, 516, 672, 609, 567, 554, 572]),
+        (
+            "v2.1.197",
+            "mainsync",
+            [677, 642, 520, 674, 594, 580, 549, 566],
+        ),
+        // Call 5: the `queue-operation` line just before it is stamped 187 ms after it (written out of
+        // order), so the trigger is the `api-request` line before that.
+        ("v2.1.331", "main", [606, 610, 602, 303, 301, 301, 303, 320]),
+        (
+            "v2.1.331",
+            "mainsync",
+            [605, 604, 302, 603, 302, 318, 301, 305],
+        ),
+    ];
+    for (version, scenario, want) in expected {
+        let (main, sub) = main_and_subagent(version, scenario);
+        let mut got: Vec<(u64, Option<u64>)> = [main, sub]
+            .iter()
+            .flat_map(|path| scan_file(path).unwrap().requests)
+            .map(|r| (call_number(&r.request_id), r.duration_ms()))
+            .collect();
+        got.sort_unstable();
+        let want: Vec<(u64, Option<u64>)> = (1..=8).zip(want.map(Some)).collect();
+        assert_eq!(got, want, "{version}/{scenario}");
+    }
+}

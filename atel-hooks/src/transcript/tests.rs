@@ -1,3 +1,5 @@
+use chrono::Timelike;
+
 use super::*;
 
 /// An assistant line of response `n` (the fixtures' fake API numbers) at second `sec`.
@@ -323,4 +325,90 @@ fn over_long_lines_are_skipped_and_counted() {
     assert_eq!(capped.cursor.offset, text.len() as u64);
     // The same input under the real limit is read whole.
     assert_eq!(scan(&text).requests.len(), 3);
+}
+
+/// A line of another type, stamped at second `sec`.
+fn other(kind: &str, sec: u32) -> String {
+    format!(r#"{{"type":"{kind}","timestamp":"2026-11-25T07:57:{sec:02}.000Z"}}"#) + "\n"
+}
+
+fn durations(scan: &Scan) -> Vec<Option<u64>> {
+    scan.requests
+        .iter()
+        .map(ApiRequestUsage::duration_ms)
+        .collect()
+}
+
+#[test]
+fn a_request_lasts_from_its_triggering_line_to_its_last_line() {
+    let text = [
+        user(0),
+        other("attachment", 1),
+        assistant(1, 2, 31),
+        assistant(1, 4, 31),
+        // The tool result triggers the next call; a line without a timestamp is passed over.
+        user(5),
+        r#"{"type":"last-prompt"}"#.to_owned() + "\n",
+        assistant(2, 7, 32),
+    ]
+    .concat();
+    let scan = scan(&text);
+    let prev: Vec<Option<u32>> = scan
+        .requests
+        .iter()
+        .map(|r| r.prev_ts.map(|t| t.second()))
+        .collect();
+    assert_eq!(prev, [Some(1), Some(5)]);
+    assert_eq!(durations(&scan), [Some(3_000), Some(2_000)]);
+}
+
+#[test]
+fn a_line_written_out_of_order_is_not_the_trigger() {
+    // 2.1.331 writes a `queue-operation` enqueued while the response streams before the response.
+    let text = [
+        other("api-request", 10),
+        other("queue-operation", 20),
+        assistant(1, 12, 31),
+    ]
+    .concat();
+    let scan = scan(&text);
+    assert_eq!(durations(&scan), [Some(2_000)]);
+}
+
+#[test]
+fn no_earlier_line_means_no_duration() {
+    // The first line of the scan, and a request right after a cursor.
+    let first = scan(&[assistant(1, 1, 31), assistant(1, 3, 31)].concat());
+    assert_eq!(first.requests[0].prev_ts, None);
+    assert_eq!(durations(&first), [None]);
+    let text = [user(0), assistant(2, 2, 32)].concat();
+    let cursor = Cursor {
+        offset: user(0).len() as u64,
+        recent: Vec::new(),
+    };
+    let resumed = scan_reader(&text.as_bytes()[user(0).len()..], &cursor).unwrap();
+    assert_eq!(durations(&resumed), [None]);
+}
+
+#[test]
+fn only_the_latest_timestamps_are_searched() {
+    let mut text = user(0);
+    for _ in 0..PREV_TS_WINDOW {
+        text.push_str(&other("queue-operation", 50));
+    }
+    text.push_str(&assistant(1, 10, 31));
+    assert_eq!(durations(&scan(&text)), [None]);
+    // One out-of-order line fewer, and the user line is found again.
+    let text = text.replacen(&other("queue-operation", 50), "", 1);
+    assert_eq!(durations(&scan(&text)), [Some(10_000)]);
+}
+
+#[test]
+fn a_duration_is_never_negative() {
+    // An assistant line without a timestamp takes the latest earlier one; a later copy stamped before it.
+    let untimed = assistant(1, 0, 31).replace(r#","timestamp":"2026-11-25T07:57:00.000Z""#, "");
+    let text = [user(9), untimed, assistant(1, 5, 31)].concat();
+    let scan = scan(&text);
+    assert_eq!(scan.requests[0].prev_ts.map(|t| t.second()), Some(9));
+    assert_eq!(durations(&scan), [None]);
 }

@@ -23,6 +23,26 @@ fn cost(n: u64, prices: (f64, f64, f64, f64)) -> f64 {
         / 1e6
 }
 
+/// `api_requests.duration_ms` of calls 1..=8: from the transcript line that triggered the call to the
+/// response's last line, computed independently from the fixture transcripts.
+const DURATIONS_2_1_331: [u64; 8] = [606, 610, 602, 303, 301, 301, 303, 320];
+const DURATIONS_2_1_197: [u64; 8] = [665, 629, 516, 672, 609, 567, 554, 572];
+
+/// The `duration_ms` of each `api_requests` row, by call number (input tokens − 100).
+fn durations_by_call(requests: &[&Value]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r["input_tokens"].as_u64().unwrap() - 100,
+                r["duration_ms"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 fn of<'a>(rows: &'a [(String, Value)], datasource: &str) -> Vec<&'a Value> {
     rows.iter()
         .filter(|(ds, _)| ds == datasource)
@@ -104,6 +124,10 @@ async fn a_2_1_331_session_gives_exact_rows() {
     }
     seen.sort_unstable();
     assert_eq!(seen, (1..=8).collect::<Vec<_>>(), "each call exactly once");
+    assert_eq!(
+        durations_by_call(&requests),
+        (1..=8).zip(DURATIONS_2_1_331).collect::<Vec<_>>()
+    );
     // The first response's first transcript line was written at 07:57:01.468.
     assert!(
         requests
@@ -152,6 +176,8 @@ async fn a_resumed_session_never_counts_a_request_twice() {
     assert_eq!(requests.len(), 9);
     assert_eq!(requests[8]["input_tokens"], 109);
     assert_eq!(requests[8]["timestamp"], "2026-11-25 08:10:00.000");
+    // Its triggering line is before the cursor, so its duration is unknown: 0.
+    assert_eq!(requests[8]["duration_ms"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,6 +209,10 @@ async fn a_2_1_197_session_records_the_transcripts_numbers() {
     );
     let requests = of(&rows, "api_requests");
     assert_eq!(requests.len(), 8);
+    assert_eq!(
+        durations_by_call(&requests),
+        (1..=8).zip(DURATIONS_2_1_197).collect::<Vec<_>>()
+    );
     let first = requests.iter().find(|r| r["input_tokens"] == 101).unwrap();
     let got = first["cost_usd"].as_f64().unwrap();
     let expected = cost(1, (5.0, 25.0, 0.5, 6.25));
