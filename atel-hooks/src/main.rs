@@ -23,8 +23,8 @@ enum Command {
     Hook,
     /// Send the rows waiting in the spool.
     Flush {
-        /// Give up after this many seconds.
-        #[arg(long, default_value_t = 30)]
+        /// Give up after this many seconds (at most a day).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
     },
     /// Usage tables: agents, skills, models and sessions.

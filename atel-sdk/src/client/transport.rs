@@ -77,7 +77,10 @@ impl TinybirdClient {
     ) -> Result<Reply> {
         let inner = &self.inner;
         let started = Instant::now();
-        let deadline = started + inner.deadline;
+        // A deadline past what `Instant` can hold (`Duration::MAX`) means none: ~136 years away.
+        let deadline = started
+            .checked_add(inner.deadline)
+            .unwrap_or(started + Duration::from_secs(u64::from(u32::MAX)));
         let mut attempt = 0;
         loop {
             attempt += 1;
