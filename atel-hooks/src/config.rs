@@ -23,12 +23,15 @@ pub struct Config {
     pub budget: Duration,
     /// The window in days of the `SessionStart` summary (`ATEL_DAYS`).
     pub days: u16,
-    /// `ATEL_DISABLE=1`: the hook reads its input and does nothing.
+    /// `ATEL_DISABLE=1` (or `true`, `yes`): the hook reads its input and does nothing.
     pub disabled: bool,
+    /// One line per `ATEL_*` variable that could not be read; its default is used instead.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
-    /// Reads the options from the process environment.
+    /// Reads the options from the process environment. Fails only when there is no state directory:
+    /// an invalid `ATEL_*` value falls back to its default with a line in [`warnings`](Self::warnings).
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
@@ -45,29 +48,57 @@ impl Config {
         } else {
             return Err("no state directory: set ATEL_STATE_DIR, XDG_STATE_HOME or HOME".into());
         };
-        let budget = match non_empty("ATEL_BUDGET_MS") {
-            Some(text) => Duration::from_millis(parse_number(&text, "ATEL_BUDGET_MS")?),
-            None => DEFAULT_BUDGET,
+        let mut warnings = Vec::new();
+        let budget = non_empty("ATEL_BUDGET_MS")
+            .and_then(|text| {
+                let ms = parse_number(&text, "ATEL_BUDGET_MS", &DEFAULT_BUDGET.as_millis())
+                    .and_then(|ms| match ms {
+                        0 => Err(format!(
+                            "ATEL_BUDGET_MS must be more than 0; using {}",
+                            DEFAULT_BUDGET.as_millis()
+                        )),
+                        ms => Ok(ms),
+                    });
+                ms.map_err(|warning| warnings.push(warning)).ok()
+            })
+            .map_or(DEFAULT_BUDGET, Duration::from_millis);
+        let days = non_empty("ATEL_DAYS")
+            .and_then(|text| {
+                let days = parse_number(&text, "ATEL_DAYS", &DEFAULT_DAYS).and_then(|n| {
+                    u16::try_from(n).map_err(|_| {
+                        format!("ATEL_DAYS is too large: `{text}`; using {DEFAULT_DAYS}")
+                    })
+                });
+                days.map_err(|warning| warnings.push(warning)).ok()
+            })
+            .unwrap_or(DEFAULT_DAYS);
+        let disabled = match non_empty("ATEL_DISABLE").map(|v| v.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(value) if matches!(value.as_str(), "1" | "true" | "yes") => true,
+            Some(value) if matches!(value.as_str(), "0" | "false" | "no") => false,
+            Some(value) => {
+                warnings.push(format!(
+                    "ATEL_DISABLE must be 1, true or yes (0, false or no to enable), got `{value}`; \
+                     not disabled"
+                ));
+                false
+            }
         };
-        let days = match non_empty("ATEL_DAYS") {
-            Some(text) => u16::try_from(parse_number(&text, "ATEL_DAYS")?)
-                .map_err(|_| format!("ATEL_DAYS is too large: `{text}`"))?,
-            None => DEFAULT_DAYS,
-        };
-        let disabled = non_empty("ATEL_DISABLE").is_some_and(|value| value != "0");
         Ok(Self {
             state_dir,
             budget,
             days,
             disabled,
+            warnings,
         })
     }
 }
 
-fn parse_number(text: &str, key: &str) -> Result<u64, String> {
+/// `text` as a whole number, or the warning saying `default` is used instead.
+fn parse_number(text: &str, key: &str, default: &dyn std::fmt::Display) -> Result<u64, String> {
     text.trim()
         .parse()
-        .map_err(|_| format!("{key} must be a whole number, got `{text}`"))
+        .map_err(|_| format!("{key} must be a whole number, got `{text}`; using {default}"))
 }
 
 #[cfg(test)]
@@ -121,11 +152,50 @@ mod tests {
                 budget: Duration::from_millis(250),
                 days: 30,
                 disabled: true,
+                warnings: Vec::new(),
             })
         );
+    }
+
+    #[test]
+    fn invalid_values_fall_back_to_their_default_with_a_warning() {
+        let bad = config(&[
+            ("HOME", "/h"),
+            ("ATEL_BUDGET_MS", "1.5s"),
+            ("ATEL_DAYS", "week"),
+        ])
+        .unwrap();
+        assert_eq!((bad.budget, bad.days), (DEFAULT_BUDGET, DEFAULT_DAYS));
         assert_eq!(
-            config(&[("HOME", "/h"), ("ATEL_DAYS", "week")]),
-            Err("ATEL_DAYS must be a whole number, got `week`".to_owned())
+            bad.warnings,
+            [
+                "ATEL_BUDGET_MS must be a whole number, got `1.5s`; using 1500",
+                "ATEL_DAYS must be a whole number, got `week`; using 7",
+            ]
         );
+        let zero = config(&[("HOME", "/h"), ("ATEL_BUDGET_MS", "0")]).unwrap();
+        assert_eq!(zero.budget, DEFAULT_BUDGET);
+        assert_eq!(
+            zero.warnings,
+            ["ATEL_BUDGET_MS must be more than 0; using 1500"]
+        );
+        let big = config(&[("HOME", "/h"), ("ATEL_DAYS", "70000")]).unwrap();
+        assert_eq!(big.days, 7);
+        assert_eq!(big.warnings, ["ATEL_DAYS is too large: `70000`; using 7"]);
+    }
+
+    #[test]
+    fn disable_accepts_one_true_yes_and_nothing_else() {
+        let disabled = |value: &str| {
+            let config = config(&[("HOME", "/h"), ("ATEL_DISABLE", value)]).unwrap();
+            (config.disabled, config.warnings.len())
+        };
+        for on in ["1", "true", "TRUE", "yes", " Yes "] {
+            assert_eq!(disabled(on), (true, 0), "{on}");
+        }
+        for off in ["0", "false", "no", "", "False"] {
+            assert_eq!(disabled(off), (false, 0), "{off}");
+        }
+        assert_eq!(disabled("off"), (false, 1));
     }
 }
