@@ -26,9 +26,16 @@ pub fn context_text(days: u16, usage: &[AgentUsage], insights: &[AgentInsight]) 
         return None;
     }
     agents.sort_by(|a, b| b.est_cost_usd.total_cmp(&a.est_cost_usd));
-    let insight = |agent: &str| insights.iter().find(|i| i.agent_type == agent);
-    let runs: u64 = agents.iter().map(|a| a.invocations).sum();
-    let cost: f64 = agents.iter().map(|a| a.est_cost_usd).sum();
+    // Each agent with its insight row, looked up once.
+    let agents: Vec<Agent<'_>> = agents
+        .into_iter()
+        .map(|usage| Agent {
+            usage,
+            insight: insights.iter().find(|i| i.agent_type == usage.agent_type),
+        })
+        .collect();
+    let runs: u64 = agents.iter().map(|a| a.usage.invocations).sum();
+    let cost: f64 = agents.iter().map(|a| a.usage.est_cost_usd).sum();
 
     let mut text = String::new();
     let _ = write!(
@@ -39,25 +46,29 @@ pub fn context_text(days: u16, usage: &[AgentUsage], insights: &[AgentInsight]) 
         usd(cost),
     );
     for (i, agent) in agents.iter().take(TOP_AGENTS).enumerate() {
-        let per_run = per_run(agent);
+        let usage = agent.usage;
         let _ = write!(
             text,
-            "{} {} {} ({} run{}, {}/run",
+            "{} {} {} ({} run{}",
             if i == 0 { "" } else { ";" },
-            agent.agent_type,
-            usd(agent.est_cost_usd),
-            agent.invocations,
-            plural(agent.invocations),
-            usd(per_run),
+            usage.agent_type,
+            usd(usage.est_cost_usd),
+            usage.invocations,
+            plural(usage.invocations),
         );
-        if let Some(hit) = insight(&agent.agent_type).map(|i| i.efficiency_score) {
-            let _ = write!(text, ", cache hit {}", percent(hit));
+        if let Some(insight) = agent.insight {
+            let _ = write!(
+                text,
+                ", {}/run, cache hit {}",
+                usd(insight.avg_cost_per_invocation),
+                percent(insight.efficiency_score)
+            );
         }
         text.push(')');
     }
     text.push('.');
 
-    let hints = hints(&agents, insights);
+    let hints = hints(&agents);
     if !hints.is_empty() {
         text.push_str("\nHints:");
         for hint in hints {
@@ -78,22 +89,29 @@ pub fn session_start_output(context: &str) -> String {
     .to_string()
 }
 
-#[expect(clippy::cast_precision_loss, reason = "run counts stay far below 2^53")]
-fn per_run(agent: &AgentUsage) -> f64 {
-    agent.est_cost_usd / agent.invocations.max(1) as f64
+/// One agent's usage and, when the insights pipe has it, its insight row.
+struct Agent<'a> {
+    usage: &'a AgentUsage,
+    insight: Option<&'a AgentInsight>,
+}
+
+impl Agent<'_> {
+    /// The insight, for an agent with enough runs to base a hint on.
+    fn hint_basis(&self) -> Option<&AgentInsight> {
+        self.insight
+            .filter(|_| self.usage.invocations >= MIN_RUNS_FOR_HINT)
+    }
 }
 
 /// At most three hints, each tied to one agent and one number.
 #[expect(clippy::cast_precision_loss, reason = "run counts stay far below 2^53")]
-fn hints(agents: &[&AgentUsage], insights: &[AgentInsight]) -> Vec<String> {
+fn hints(agents: &[Agent<'_>]) -> Vec<String> {
     let mut hints = Vec::new();
-    let insight = |agent: &str| insights.iter().find(|i| i.agent_type == agent);
 
     // 1. The costliest agent that mostly misses the prompt cache.
     if let Some((agent, hit)) = agents.iter().find_map(|a| {
-        let hit = insight(&a.agent_type)?.efficiency_score;
-        (a.invocations >= MIN_RUNS_FOR_HINT && hit.is_finite() && hit < LOW_CACHE_HIT)
-            .then_some((a, hit))
+        let hit = a.hint_basis()?.efficiency_score;
+        (hit.is_finite() && hit < LOW_CACHE_HIT).then_some((a.usage, hit))
     }) {
         hints.push(format!(
             "{} reads only {} of its prompt from cache: start its tasks with the same stable \
@@ -107,24 +125,25 @@ fn hints(agents: &[&AgentUsage], insights: &[AgentInsight]) -> Vec<String> {
     if agents.len() >= 2 {
         let candidate = agents
             .iter()
-            .filter(|a| a.invocations >= MIN_RUNS_FOR_HINT)
-            .max_by(|a, b| per_run(a).total_cmp(&per_run(b)));
-        if let Some(agent) = candidate {
-            let others: Vec<&&AgentUsage> = agents
+            .filter_map(|a| Some((a.usage, a.hint_basis()?.avg_cost_per_invocation)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((agent, per_run)) = candidate {
+            let others = agents
                 .iter()
-                .filter(|a| a.agent_type != agent.agent_type)
-                .collect();
-            let others_cost: f64 = others.iter().map(|a| a.est_cost_usd).sum();
-            let others_runs: u64 = others.iter().map(|a| a.invocations).sum();
+                .map(|a| a.usage)
+                .filter(|a| a.agent_type != agent.agent_type);
+            let (others_cost, others_runs) = others.fold((0.0, 0_u64), |(cost, runs), a| {
+                (cost + a.est_cost_usd, runs + a.invocations)
+            });
             if others_runs > 0 {
                 let others_per_run = others_cost / others_runs as f64;
-                let factor = per_run(agent) / others_per_run;
+                let factor = per_run / others_per_run;
                 if others_per_run > 0.0 && factor >= EXPENSIVE_FACTOR {
                     hints.push(format!(
                         "A {} run costs {} on average, {factor:.1}x the other agents: give it \
                          narrower tasks, or use a cheaper agent for routine work.",
                         agent.agent_type,
-                        usd(per_run(agent)),
+                        usd(per_run),
                     ));
                 }
             }
@@ -133,8 +152,8 @@ fn hints(agents: &[&AgentUsage], insights: &[AgentInsight]) -> Vec<String> {
 
     // 3. Very large runs.
     if let Some((agent, tokens)) = agents.iter().find_map(|a| {
-        let tokens = insight(&a.agent_type)?.avg_tokens;
-        (a.invocations >= MIN_RUNS_FOR_HINT && tokens > LARGE_RUN_TOKENS).then_some((a, tokens))
+        let tokens = a.hint_basis()?.avg_tokens;
+        (tokens > LARGE_RUN_TOKENS).then_some((a.usage, tokens))
     }) {
         hints.push(format!(
             "{} runs average {:.0}k tokens: ask for a short summary back instead of raw output, \
@@ -224,6 +243,23 @@ mod tests {
             text,
             "Subagent usage, last 1 day (atel): 1 run, est. $0.2000 in all.\n\
              Top agents by cost: general-purpose $0.2000 (1 run, $0.2000/run, cache hit 90%)."
+        );
+    }
+
+    #[test]
+    fn cost_per_run_is_the_pipes_and_missing_without_an_insight_row() {
+        // The pipe's per-run cost (0.5) is shown, not cost / runs (0.25).
+        let text = context_text(
+            7,
+            &[agent("Explore", 4, 1.0), agent("Plan", 1, 0.5)],
+            &[insight("Explore", 4, 0.5, 9000.0, 90.0)],
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "Subagent usage, last 7 days (atel): 5 runs, est. $1.50 in all.\n\
+             Top agents by cost: Explore $1.00 (4 runs, $0.5000/run, cache hit 90%); \
+             Plan $0.5000 (1 run)."
         );
     }
 
