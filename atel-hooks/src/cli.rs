@@ -18,7 +18,7 @@ use crate::hook::{self, Plan};
 use crate::install;
 use crate::payload::HookInput;
 use crate::report;
-use crate::spool::Spool;
+use crate::spool::{HOOK_CLAIM_BYTES, Spool};
 use crate::usage::{self, Usage};
 
 /// What a subcommand prints and how the process exits. Exit codes are 0 or 1, never 2.
@@ -56,6 +56,17 @@ impl Outcome {
             failed: true,
             ..Self::default()
         }
+    }
+
+    /// Puts `warnings` (the `ATEL_*` variables that could not be read) first on the stderr line.
+    #[must_use]
+    pub fn with_warnings(mut self, warnings: &[String]) -> Self {
+        if !warnings.is_empty() {
+            let mut lines = warnings.to_vec();
+            lines.extend(self.stderr.take());
+            self.stderr = Some(lines.join("; "));
+        }
+        self
     }
 
     /// Prints and returns the exit code.
@@ -104,7 +115,7 @@ pub fn hook(stdin: impl Read) -> Outcome {
     }
     let plan = match hook::plan(&input, &config.state_dir, Utc::now()) {
         Ok(plan) => plan,
-        Err(err) => return Outcome::warn(err),
+        Err(err) => return Outcome::warn(err).with_warnings(&config.warnings),
     };
     match plan {
         Plan::Ignore => Outcome::default(),
@@ -119,29 +130,26 @@ pub fn hook(stdin: impl Read) -> Outcome {
                 Ok(Some(line)) | Err(line) => lines.push(line),
                 Ok(None) => {}
             }
-            if lines.is_empty() {
+            let outcome = if lines.is_empty() {
                 Outcome::default()
             } else {
                 Outcome::warn(lines.join("; "))
-            }
+            };
+            outcome.with_warnings(&config.warnings)
         }
-        Plan::SessionStart => session_start(&config),
+        Plan::SessionStart => session_start(&config).with_warnings(&config.warnings),
     }
 }
 
-/// Spools the rows, then delivers the spool within the budget. `Ok(Some(line))`: something to say.
+/// Spools the rows, then delivers (part of) the spool within the budget. `Ok(Some(line))`: something
+/// to say.
 fn record(
     config: &Config,
     rows: &[crate::rows::Row],
     durable: bool,
     cursors: Option<hook::CursorUpdate>,
 ) -> Result<Option<String>, String> {
-    let spool = Spool::open(&config.state_dir).map_err(|err| {
-        format!(
-            "cannot open the spool in {}: {err}",
-            config.state_dir.display()
-        )
-    })?;
+    let spool = open_spool(config)?;
     // Every row lands in the spool before any network step: Claude Code kills async hooks when the
     // session tears down, and a row in the spool survives that. `durable` rows (`SubagentStop`,
     // `SessionEnd`) are also synced to disk.
@@ -156,101 +164,117 @@ fn record(
     if !spool.has_rows() {
         return Ok(None);
     }
-    let delivery = send(config, &spool, Vec::new(), config.budget)?;
+    let delivery = send(&spool, config.budget, Some(HOOK_CLAIM_BYTES))?;
     Ok(delivery.problem(&spool))
 }
 
-/// Connects and delivers within `budget`.
-fn send(
-    config: &Config,
-    spool: &Spool,
-    fresh: Vec<crate::rows::Row>,
-    budget: Duration,
-) -> Result<Delivery, String> {
-    let _ = config;
+/// The spool in the state directory.
+fn open_spool(config: &Config) -> Result<Spool, String> {
+    Spool::open(&config.state_dir).map_err(|err| {
+        format!(
+            "cannot open the spool in {}: {err}",
+            config.state_dir.display()
+        )
+    })
+}
+
+/// Connects, then delivers the spool (at most `cap` bytes of it), all within `budget`.
+fn send(spool: &Spool, budget: Duration, cap: Option<u64>) -> Result<Delivery, String> {
     block_on(async {
         let deadline = Instant::now() + budget;
         let client = deliver::connect(budget, deadline).await;
         deliver::deliver(
             spool,
             client.as_ref().map_err(String::as_str),
-            fresh,
+            cap,
             deadline,
         )
         .await
-    })?
-    .map_err(|err| format!("spool error in {}: {err}", spool.dir().display()))
+    })
 }
 
-/// `SessionStart`: delivers the spool, then asks the pipes for the last days' usage and prints the
-/// context for Claude; prints nothing when there is no data or no server.
+/// `SessionStart`: asks the pipes for the last days' usage and prints the context for Claude
+/// (nothing when there is no data or no server), then delivers the spool with what is left of the
+/// budget: the context comes first, a backlog must not starve it.
 fn session_start(config: &Config) -> Outcome {
-    let spool = Spool::open(&config.state_dir).ok();
+    let spool = open_spool(config);
     let budget = config.budget;
     let days = config.days;
     let result = block_on(async {
         let deadline = Instant::now() + budget;
-        let client = deliver::connect(budget, deadline).await?;
-        let mut problem = None;
-        if let Some(spool) = spool.as_ref().filter(|s| s.has_rows()) {
-            match deliver::deliver(spool, Ok(&client), Vec::new(), deadline).await {
-                Ok(delivery) => problem = delivery.problem(spool),
-                Err(err) => problem = Some(format!("spool error: {err}")),
+        let client = deliver::connect(budget, deadline).await;
+        let usage = match &client {
+            Ok(client) => {
+                match tokio::time::timeout_at(deadline, usage::session_start_usage(client, days))
+                    .await
+                {
+                    Ok(Ok(usage)) => Ok(usage),
+                    Ok(Err(err)) => Err(err.to_string()),
+                    Err(_) => Err("no answer from Tinybird within the budget".to_owned()),
+                }
             }
-        }
-        let usage = tokio::time::timeout_at(deadline, usage::session_start_usage(&client, days))
-            .await
-            .map_err(|_| "no answer from Tinybird within the budget".to_owned())?
-            .map_err(|err| err.to_string())?;
-        Ok::<_, String>((usage, problem))
+            Err(why) => Err(why.clone()),
+        };
+        let delivery = match &spool {
+            Ok(spool) if spool.has_rows() && Instant::now() < deadline => {
+                let client = client.as_ref().map_err(String::as_str);
+                let delivery =
+                    deliver::deliver(spool, client, Some(HOOK_CLAIM_BYTES), deadline).await;
+                delivery.problem(spool)
+            }
+            Ok(_) => None,
+            Err(err) => Some(err.clone()),
+        };
+        (usage, delivery)
     });
-    match result {
-        Err(err) | Ok(Err(err)) => Outcome::warn(format!("no usage summary for Claude: {err}")),
-        Ok(Ok(((agents, insights), problem))) => {
-            let stdout = context::context_text(days, &agents, &insights)
+    let (usage, problem) = match result {
+        Ok(done) => done,
+        Err(err) => (Err(err), None),
+    };
+    let (stdout, usage_problem) = match usage {
+        Ok((agents, insights)) => (
+            context::context_text(days, &agents, &insights)
                 .map(|text| context::session_start_output(&text) + "\n")
-                .unwrap_or_default();
-            Outcome {
-                stdout,
-                stderr: problem,
-                failed: false,
-            }
-        }
+                .unwrap_or_default(),
+            None,
+        ),
+        Err(err) => (
+            String::new(),
+            Some(format!("no usage summary for Claude: {err}")),
+        ),
+    };
+    let lines: Vec<String> = usage_problem.into_iter().chain(problem).collect();
+    Outcome {
+        stdout,
+        stderr: (!lines.is_empty()).then(|| lines.join("; ")),
+        failed: false,
     }
 }
 
-/// `atel-hooks flush`: sends the spool, waiting at most `timeout`.
+/// `atel-hooks flush`: sends the whole spool, waiting at most `timeout`. Exits 1 when rows stay in
+/// the spool or were refused.
 pub fn flush(timeout: Duration) -> Outcome {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => return Outcome::fail(err),
     };
-    let spool = match Spool::open(&config.state_dir) {
-        Ok(spool) => spool,
-        Err(err) => {
-            return Outcome::fail(format!(
-                "cannot open the spool in {}: {err}",
-                config.state_dir.display()
-            ));
-        }
-    };
-    if !spool.has_rows() {
-        return Outcome::ok("nothing to flush\n");
-    }
-    match send(&config, &spool, Vec::new(), timeout) {
+    let outcome = match open_spool(&config) {
         Err(err) => Outcome::fail(err),
-        Ok(delivery) => {
-            let text = format!("delivered {} rows\n", delivery.delivered);
-            match delivery.problem(&spool) {
-                Some(problem) => Outcome {
-                    stdout: text,
-                    stderr: Some(problem),
-                    failed: delivery.spooled > 0,
+        Ok(spool) if !spool.has_rows() => Outcome::ok("nothing to flush\n"),
+        Ok(spool) => match send(&spool, timeout, None) {
+            Err(err) => Outcome::fail(err),
+            Ok(delivery) => Outcome {
+                stdout: if delivery.delivered > 0 || delivery.is_complete() {
+                    format!("delivered {} rows\n", delivery.delivered)
+                } else {
+                    String::new()
                 },
-                None => Outcome::ok(text),
-            }
-        }
-    }
+                stderr: delivery.problem(&spool),
+                failed: !delivery.is_complete(),
+            },
+        },
+    };
+    outcome.with_warnings(&config.warnings)
 }
 
 /// How long `report` and `flush` wait for Tinybird unless told otherwise.
@@ -279,6 +303,7 @@ pub fn report(days: Option<u16>, json: bool) -> Outcome {
         },
         Ok(Ok(usage)) => Outcome::ok(report::render(&usage)),
     }
+    .with_warnings(&config.warnings)
 }
 
 /// `atel-hooks install`.

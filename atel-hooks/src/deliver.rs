@@ -1,9 +1,9 @@
-//! Sending rows within the run's budget; what does not get through lands in the spool.
+//! Sending the spool within the run's budget: what a transient failure stops stays in the spool, what
+//! Tinybird refuses for good is set aside in `spool.rejected`.
 
-use std::io;
 use std::time::Duration;
 
-use atel_sdk::{Datasource, TinybirdClient};
+use atel_sdk::{Datasource, Error, TinybirdClient};
 use serde::Serialize;
 use tokio::time::{Instant, timeout_at};
 
@@ -17,25 +17,45 @@ pub struct Delivery {
     pub delivered: usize,
     /// Rows the server put in quarantine.
     pub quarantined: u64,
-    /// Rows written to (or left in) the spool.
-    pub spooled: usize,
+    /// Claimed rows put back in the spool after a transient failure.
+    pub kept: usize,
+    /// Rows Tinybird refused for good, set aside in `spool.rejected`.
+    pub rejected: usize,
     /// Spool lines found corrupt and set aside.
     pub corrupt: usize,
-    /// Why rows were not delivered, when they were not.
+    /// Why rows stay in the spool (no client, a transient failure, a spool error), when they do.
     pub error: Option<String>,
+    /// Why rows were rejected, when they were.
+    pub rejection: Option<String>,
 }
 
 impl Delivery {
+    /// Whether nothing went wrong: no row stayed behind or was rejected (quarantined rows and corrupt
+    /// lines are reported, but the spool is empty of what this run claimed).
+    pub fn is_complete(&self) -> bool {
+        self.error.is_none() && self.rejected == 0
+    }
+
     /// One line for stderr, or `None` when everything went through cleanly.
     pub fn problem(&self, spool: &Spool) -> Option<String> {
         let mut parts = Vec::new();
-        if self.spooled > 0 {
+        if let Some(why) = &self.error {
+            let rows = match self.kept {
+                0 => "rows".to_owned(),
+                n => format!("{n} row{}", plural(n)),
+            };
             parts.push(format!(
-                "{} row{} kept in the spool at {} ({}); `atel-hooks flush` or the next hook sends them",
-                self.spooled,
-                if self.spooled == 1 { "" } else { "s" },
+                "{rows} kept in the spool at {} ({why}); `atel-hooks flush` or the next hook sends them",
                 spool.dir().display(),
-                self.error.as_deref().unwrap_or("not sent"),
+            ));
+        }
+        if self.rejected > 0 {
+            parts.push(format!(
+                "{} row{} refused by Tinybird set aside in {} ({})",
+                self.rejected,
+                plural(self.rejected),
+                spool.rejected_path().display(),
+                self.rejection.as_deref().unwrap_or("refused"),
             ));
         }
         if self.quarantined > 0 {
@@ -49,12 +69,16 @@ impl Delivery {
             parts.push(format!(
                 "{} corrupt spool line{} set aside in {}",
                 self.corrupt,
-                if self.corrupt == 1 { "" } else { "s" },
-                spool.dir().join("spool.corrupt").display()
+                plural(self.corrupt),
+                spool.corrupt_path().display()
             ));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// A client from the environment (see [`TinybirdClient::from_env`]) whose own deadline is `budget`,
@@ -68,52 +92,79 @@ pub async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClie
     }
 }
 
-/// Sends the spooled rows and then `fresh`, one request per datasource, until `deadline`. Rows not
-/// delivered go back to the spool (`fresh` ones too). With no client (`Err` says why), everything
-/// stays in the spool.
+/// Whether Tinybird refused the rows for good: sending them again would fail again (a bad row, a
+/// missing datasource, a body too large, a token without the scope). Anything else (no connection, a
+/// timeout, 429, 5xx, 401) may pass later.
+pub fn is_permanent(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Api {
+            status: 400 | 403 | 404 | 413,
+            ..
+        } | Error::Encode(_)
+            | Error::Decode { .. }
+            | Error::Quarantined { .. }
+    )
+}
+
+/// Claims the spool (at most `cap` bytes, see [`Spool::claim`]) and sends it, one request per
+/// datasource, until `deadline`. After a transient failure the remaining datasources are not tried
+/// and their rows go back to the spool; rows refused for good ([`is_permanent`]) are set aside. With
+/// no client (`Err` says why) nothing is claimed: the rows stay.
 pub async fn deliver(
     spool: &Spool,
     client: Result<&TinybirdClient, &str>,
-    fresh: Vec<Row>,
+    cap: Option<u64>,
     deadline: Instant,
-) -> io::Result<Delivery> {
+) -> Delivery {
     let mut delivery = Delivery::default();
-    let mut claim = match client {
-        Ok(_) => spool.claim()?,
-        Err(_) => None,
-    };
-    let mut rows = claim
-        .as_mut()
-        .map(crate::spool::Claim::take_rows)
-        .unwrap_or_default();
-    delivery.corrupt = claim.as_ref().map_or(0, crate::spool::Claim::corrupt);
-    rows.extend(fresh);
-
-    let mut undelivered = Vec::new();
-    match client {
+    let client = match client {
+        Ok(client) => client,
         Err(why) => {
             delivery.error = Some(why.to_owned());
-            undelivered = rows;
+            return delivery;
         }
-        Ok(client) => {
-            let batches = Batches::split(rows);
-            let mut sender = Sender {
-                client,
-                deadline,
-                delivery: &mut delivery,
-                undelivered: &mut undelivered,
-            };
-            sender.send(batches.agents, Row::Agent).await;
-            sender.send(batches.skills, Row::Skill).await;
-            sender.send(batches.requests, Row::Request).await;
+    };
+    let spool_error =
+        |err: std::io::Error| format!("spool error in {}: {err}", spool.dir().display());
+    let mut claim = match spool.claim(cap) {
+        Ok(Some(claim)) => claim,
+        Ok(None) => return delivery,
+        Err(err) => {
+            delivery.error = Some(spool_error(err));
+            return delivery;
         }
+    };
+    delivery.corrupt = claim.corrupt();
+    let batches = Batches::split(claim.take_rows());
+    let mut undelivered = Vec::new();
+    let mut rejected = Vec::new();
+    let mut sender = Sender {
+        client,
+        deadline,
+        delivery: &mut delivery,
+        undelivered: &mut undelivered,
+        rejected: &mut rejected,
+    };
+    sender.send(batches.agents, Row::Agent).await;
+    sender.send(batches.skills, Row::Skill).await;
+    sender.send(batches.requests, Row::Request).await;
+
+    if let Err(err) = spool.reject(&rejected) {
+        // Not set aside: keep them rather than lose them.
+        delivery.error = Some(format!(
+            "cannot set refused rows aside: {}",
+            spool_error(err)
+        ));
+        delivery.rejected = 0;
+        undelivered.append(&mut rejected);
     }
-    delivery.spooled = undelivered.len();
-    match claim {
-        Some(claim) => claim.finish(spool, &undelivered)?,
-        None => spool.append(&undelivered, true)?,
+    delivery.kept = undelivered.len();
+    if let Err(err) = claim.finish(spool, &undelivered) {
+        // The claim files stay: a later run sends all of them again.
+        delivery.error = Some(spool_error(err));
     }
-    Ok(delivery)
+    delivery
 }
 
 struct Sender<'a> {
@@ -121,31 +172,70 @@ struct Sender<'a> {
     deadline: Instant,
     delivery: &'a mut Delivery,
     undelivered: &'a mut Vec<Row>,
+    rejected: &'a mut Vec<Row>,
 }
 
 impl Sender<'_> {
-    /// Sends one datasource's rows, unless an earlier send failed (the server is the same: do not
-    /// spend the budget on it twice).
+    /// Sends one datasource's rows, unless an earlier send failed transiently (the server is the
+    /// same: do not spend the budget on it twice).
     async fn send<D: Datasource + Serialize>(&mut self, rows: Vec<D>, wrap: fn(D) -> Row) {
         if rows.is_empty() {
             return;
         }
-        if self.delivery.error.is_none() {
-            match timeout_at(self.deadline, self.client.ingest(&rows)).await {
-                Ok(Ok(summary)) => {
-                    self.delivery.delivered += rows.len();
-                    self.delivery.quarantined += summary.quarantined_rows;
-                    return;
-                }
-                Ok(Err(err)) => self.delivery.error = Some(err.to_string()),
-                Err(_) => {
-                    self.delivery.error = Some(format!(
-                        "no answer from Tinybird within the budget, sending {}",
-                        D::NAME
-                    ));
-                }
+        if self.delivery.error.is_some() {
+            self.undelivered.extend(rows.into_iter().map(wrap));
+            return;
+        }
+        match timeout_at(self.deadline, self.client.ingest(&rows)).await {
+            Ok(Ok(summary)) => {
+                self.delivery.delivered += rows.len();
+                self.delivery.quarantined += summary.quarantined_rows;
+            }
+            Ok(Err(err)) if is_permanent(&err) => {
+                self.delivery.rejected += rows.len();
+                self.delivery.rejection = Some(format!("{}: {err}", D::NAME));
+                self.rejected.extend(rows.into_iter().map(wrap));
+            }
+            Ok(Err(err)) => {
+                self.delivery.error = Some(err.to_string());
+                self.undelivered.extend(rows.into_iter().map(wrap));
+            }
+            Err(_) => {
+                self.delivery.error = Some(format!(
+                    "no answer from Tinybird within the budget, sending {}",
+                    D::NAME
+                ));
+                self.undelivered.extend(rows.into_iter().map(wrap));
             }
         }
-        self.undelivered.extend(rows.into_iter().map(wrap));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Error {
+        Error::Api {
+            status,
+            message: "m".into(),
+            documentation: None,
+        }
+    }
+
+    #[test]
+    fn refusals_are_permanent_outages_are_not() {
+        for status in [400, 403, 404, 413] {
+            assert!(is_permanent(&api(status)), "{status}");
+        }
+        for status in [401, 408, 429, 500, 502, 503, 504] {
+            assert!(!is_permanent(&api(status)), "{status}");
+        }
+        assert!(!is_permanent(&Error::Timeout {
+            elapsed: Duration::from_secs(1)
+        }));
+        assert!(!is_permanent(&Error::RateLimited { retry_after: None }));
+        assert!(!is_permanent(&Error::Transport("refused".into())));
+        assert!(is_permanent(&Error::Encode("NaN".into())));
     }
 }

@@ -7,14 +7,15 @@
 //! | command | what it does | exit |
 //! |---|---|---|
 //! | `atel-hooks hook` | one hook payload on stdin, dispatched on `hook_event_name` | always 0 |
-//! | `atel-hooks flush [--timeout SECS]` | sends the rows waiting in the spool (default 30 s) | 1 if rows stay |
+//! | `atel-hooks flush [--timeout SECS]` | sends every row waiting in the spool (default 30 s, at most 86400) | 1 if rows stay, were refused, or no client |
 //! | `atel-hooks report [--days N] [--json]` | agents, skills, models and sessions tables | 1 on error |
 //! | `atel-hooks install [--project DIR \| --user] [--command CMD]` | merges the hooks into `settings.json` | 1 on error |
 //! | `atel-hooks deploy [DIR]` | deploys a Tinybird project folder (default `tinybird`) | 1 on error |
 //! | `atel-hooks version` | prints the version | 0 |
 //!
 //! No command ever exits 2 (Claude Code treats 2 as "block"): a usage error exits 0 for `hook`, 1
-//! otherwise. Every failure of `hook` is one line on stderr and exit 0.
+//! otherwise. Every failure of `hook` (no Tinybird client, an invalid `ATEL_*` variable, rows kept
+//! or refused) is one line on stderr and exit 0.
 //!
 //! # Events
 //!
@@ -30,7 +31,8 @@
 //!   that ends again send only its new requests.
 //! - `SessionStart` → `{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":…}}`
 //!   built from the `agent_usage_summary` and `optimization_insights` pipes ([`context`]); nothing
-//!   when there is no data or no server.
+//!   when there is no data or no server. The pipes are asked first; the spool is delivered with what
+//!   is left of the budget.
 //! - Anything else → nothing, silently.
 //!
 //! Only ids, names, counts, durations, model names and costs are sent: never prompts, responses,
@@ -38,16 +40,26 @@
 //!
 //! # Delivery: at least once
 //!
-//! Rows that cannot be delivered within the budget (server down, 429 / 5xx past the client's
-//! retries, no answer) go to an append-only spool under the state directory ([`spool`]): mode 0600,
-//! locked so parallel hooks never interleave, delivered first by the next hook run or by
-//! `atel-hooks flush`. Every row is written to the spool *before* the network step, because Claude
-//! Code kills async hooks at session teardown (`SubagentStop` and `SessionEnd` rows are also synced
-//! to disk), and the run then delivers the spool. In the normal case
-//! each row is delivered exactly once; a run killed after Tinybird took its rows but before it
-//! cleared its claim, or a request that timed out after the server wrote it, delivers those rows
-//! again: **at least once**. A corrupt spool line is set aside in `spool.corrupt`; a full disk is
-//! reported on stderr and never crashes the hook.
+//! Every row is written to an append-only spool under the state directory ([`spool`]) *before* the
+//! network step, because Claude Code kills async hooks at session teardown (`SubagentStop` and
+//! `SessionEnd` rows are also synced to disk); the run then delivers the spool within its budget:
+//! mode 0600, locked so parallel hooks never interleave. A hook run claims at most
+//! [`spool::HOOK_CLAIM_BYTES`] (1 MiB, newest rows first), so after an outage each hook sends a slice
+//! of the backlog; the next hooks or `atel-hooks flush` (which takes everything) send the rest.
+//!
+//! What happens to a claimed datasource's rows depends on the answer ([`deliver`]):
+//! - taken (quarantined rows included): gone from the spool;
+//! - no client (no token, Tinybird Local down), no connection, a timeout, 429, 5xx, 401: kept in the
+//!   spool, and the run tries no other datasource (the server is the same);
+//! - refused for good (400, 403, 404, 413, rows that cannot be encoded, an answer that cannot be
+//!   decoded): set aside in `spool.rejected` (spool lines: appending them back to `spool.ndjson`
+//!   sends them again) and the run goes on with the next datasource.
+//!
+//! Each case that is not a clean delivery is reported on stderr. In the normal case each row is
+//! delivered exactly once; a run killed after Tinybird took its rows but before it cleared its claim,
+//! or a request that timed out after the server wrote it, delivers those rows again: **at least
+//! once**. A corrupt spool line is set aside in `spool.corrupt`; a full disk is reported on stderr
+//! and never crashes the hook.
 //!
 //! # Configuration
 //!
@@ -59,7 +71,10 @@
 //! | `ATEL_STATE_DIR` | `$XDG_STATE_HOME/atel`, else `~/.local/state/atel` | spool and transcript cursors |
 //! | `ATEL_BUDGET_MS` | `1500` | bound on a hook's whole network step, in milliseconds |
 //! | `ATEL_DAYS` | `7` | window of the `SessionStart` summary and the default of `report --days` |
-//! | `ATEL_DISABLE` | unset | `1`: `hook` reads its input and does nothing |
+//! | `ATEL_DISABLE` | unset | `1`, `true` or `yes`: `hook` reads its input and does nothing (`0`, `false`, `no`: enabled) |
+//!
+//! An invalid value (`ATEL_DAYS=week`) is one warning on stderr and the default is used: the event is
+//! still recorded. Only a missing state directory stops a run.
 //!
 //! # Example
 //!

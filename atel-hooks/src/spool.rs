@@ -1,19 +1,29 @@
 //! The durable spool: rows that could not be delivered yet, one JSON line each.
 //!
 //! Files in the state directory (all mode 0600 on Unix):
-//! - `spool.lock`: every writer and every claim takes an exclusive lock on it, so lines from parallel
-//!   hooks never interleave and a claim never races an append.
+//! - `spool.lock`: every append, every claim and every set-aside takes an exclusive lock on it, so
+//!   lines from parallel hooks never interleave and a claim never races an append.
 //! - `spool.ndjson`: rows waiting for delivery, appended with one `write` per batch.
 //! - `claimed-<pid>-<nanos>.ndjson`: rows a run is delivering right now. The claiming run holds a lock
 //!   on the file until it is done; a file whose lock can be taken belongs to a run that died, and the
 //!   next claim adopts it. That is why delivery is at-least-once: a run killed after the server took
 //!   its rows but before it deleted the claim delivers them again later.
 //! - `spool.corrupt`: lines that are not valid rows, set aside (never sent, never dropped silently).
+//! - `spool.rejected`: rows Tinybird refused for good (a 400, say), set aside the same way; they are
+//!   spool lines, so appending them back to `spool.ndjson` sends them again.
+//!
+//! A finishing run deletes its claim file and then releases its lock without taking `spool.lock`, so
+//! a claim running at that moment may open the file just before it is deleted and take its lock just
+//! after: a claim therefore adopts a file only when, once locked, its path still names that same file
+//! (device and inode), and a finishing run treats a claim file already gone as deleted.
+//!
+//! A claim may be capped ([`HOOK_CLAIM_BYTES`] for a hook run): it then takes the newest lines of
+//! `spool.ndjson` up to the cap and leaves the older ones for the next run or `atel-hooks flush`.
 //!
 //! A failed append (full disk) is rolled back to the previous length so the spool stays line-aligned.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::rows::Row;
@@ -21,7 +31,12 @@ use crate::rows::Row;
 const LOCK: &str = "spool.lock";
 const PENDING: &str = "spool.ndjson";
 const CORRUPT: &str = "spool.corrupt";
+const REJECTED: &str = "spool.rejected";
 const CLAIM_PREFIX: &str = "claimed-";
+
+/// The most one hook run claims, in bytes of spool lines (about 3,000 rows): after an outage each hook
+/// sends a slice of the backlog within its budget instead of all of it; `flush` takes everything.
+pub const HOOK_CLAIM_BYTES: u64 = 1024 * 1024;
 
 /// The spool in one state directory.
 #[derive(Debug, Clone)]
@@ -53,46 +68,46 @@ impl Spool {
         &self.dir
     }
 
+    /// Where rows Tinybird refused for good are set aside.
+    pub fn rejected_path(&self) -> PathBuf {
+        self.dir.join(REJECTED)
+    }
+
+    /// Where corrupt spool lines are set aside.
+    pub fn corrupt_path(&self) -> PathBuf {
+        self.dir.join(CORRUPT)
+    }
+
     /// Appends `rows` under the lock, in one write. With `durable`, waits until the data is on disk.
     pub fn append(&self, rows: &[Row], durable: bool) -> io::Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut text = Vec::with_capacity(rows.len() * 256);
-        for row in rows {
-            serde_json::to_writer(&mut text, row).map_err(io::Error::other)?;
-            text.push(b'\n');
-        }
+        let text = encode(rows)?;
         let _lock = self.lock()?;
         append_lines(&self.dir.join(PENDING), &text, durable)
     }
 
+    /// Sets `rows` aside in `spool.rejected` (synced to disk): never sent again by a run.
+    pub fn reject(&self, rows: &[Row]) -> io::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let text = encode(rows)?;
+        let _lock = self.lock()?;
+        append_lines(&self.rejected_path(), &text, true)
+    }
+
     /// How many rows wait in the spool (pending and claimed), and how many lines were set aside.
-    pub fn count(&self) -> io::Result<(usize, usize)> {
+    #[cfg(test)]
+    fn count(&self) -> io::Result<(usize, usize)> {
         let mut rows = 0;
         let mut paths = self.claim_files()?;
         paths.push(self.dir.join(PENDING));
         for path in paths {
-            match fs::read(&path) {
-                Ok(bytes) => {
-                    rows += bytes
-                        .split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .count();
-                }
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                Err(err) => return Err(err),
-            }
+            rows += count_lines(&path)?;
         }
-        let corrupt = match fs::read(self.dir.join(CORRUPT)) {
-            Ok(bytes) => bytes
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.is_empty())
-                .count(),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => 0,
-            Err(err) => return Err(err),
-        };
-        Ok((rows, corrupt))
+        Ok((rows, count_lines(&self.corrupt_path())?))
     }
 
     /// Whether any row waits (pending or claimed by a run that may have died); one `stat` and one
@@ -102,37 +117,37 @@ impl Spool {
             || self.claim_files().is_ok_and(|files| !files.is_empty())
     }
 
-    /// Takes every pending row, and the rows of claims left by runs that died. `None` when there is
-    /// nothing (checked without taking the lock, so an empty spool costs one `stat` and one
-    /// directory read).
-    pub fn claim(&self) -> io::Result<Option<Claim>> {
+    /// Takes the rows of claims left by runs that died, then pending rows: all of them, or with
+    /// `cap`, about `cap` bytes (adopted claims are taken whole; pending rows newest first). `None`
+    /// when there is nothing (checked without taking the lock, so an empty spool costs one `stat`
+    /// and one directory read).
+    pub fn claim(&self, cap: Option<u64>) -> io::Result<Option<Claim>> {
         if !self.has_rows() {
             return Ok(None);
         }
-        let pending = self.dir.join(PENDING);
         let lock = self.lock()?;
         let mut files = Vec::new();
+        let mut taken = 0_u64;
         // Adopt claims whose owner is gone (their lock is free).
         for path in self.claim_files()? {
+            if cap.is_some_and(|cap| taken >= cap) {
+                break;
+            }
             let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
                 continue;
             };
-            if file.try_lock().is_ok() {
+            // A run that just finished deleted the file, then released its lock: the path no longer
+            // names what we locked, and its rows were delivered.
+            if file.try_lock().is_ok() && still_linked(&file, &path) {
+                taken += file.metadata().map_or(0, |m| m.len());
                 files.push((path, file));
             }
         }
-        if fs::metadata(&pending).is_ok_and(|m| m.len() > 0) {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            let claimed = self.dir.join(format!(
-                "{CLAIM_PREFIX}{}-{nanos}.ndjson",
-                std::process::id()
-            ));
-            fs::rename(&pending, &claimed)?;
-            let file = OpenOptions::new().read(true).write(true).open(&claimed)?;
-            file.lock()?;
-            files.push((claimed, file));
+        let room = cap.map(|cap| cap.saturating_sub(taken));
+        if room != Some(0)
+            && let Some(claimed) = self.claim_pending(room)?
+        {
+            files.push(claimed);
         }
         drop(lock);
 
@@ -154,13 +169,67 @@ impl Spool {
         }
         if !bad.is_empty() {
             let _lock = self.lock()?;
-            append_lines(&self.dir.join(CORRUPT), &bad, true)?;
+            append_lines(&self.corrupt_path(), &bad, true)?;
         }
         Ok(Some(Claim {
             files,
             rows,
             corrupt,
         }))
+    }
+
+    /// Moves pending rows into a new claim file, locked: all of them (a rename), or with `room`, the
+    /// newest lines up to `room` bytes (copied out, then cut off `spool.ndjson`). Called under the
+    /// spool lock.
+    fn claim_pending(&self, room: Option<u64>) -> io::Result<Option<(PathBuf, File)>> {
+        let pending = self.dir.join(PENDING);
+        let len = match fs::metadata(&pending) {
+            Ok(meta) => meta.len(),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => 0,
+            Err(err) => return Err(err),
+        };
+        if len == 0 {
+            return Ok(None);
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let claimed = self.dir.join(format!(
+            "{CLAIM_PREFIX}{}-{nanos}.ndjson",
+            std::process::id()
+        ));
+        if let Some(room) = room.filter(|room| len > *room) {
+            let mut source = OpenOptions::new().read(true).write(true).open(&pending)?;
+            // The byte before the window too, to know whether the window starts a line.
+            let from = len - room - 1;
+            let mut tail = vec![0; usize::try_from(room + 1).map_err(io::Error::other)?];
+            source.seek(SeekFrom::Start(from))?;
+            source.read_exact(&mut tail)?;
+            // No line starts in the window (one line longer than `room`): take the whole file.
+            if let Some(newline) = memchr::memchr(b'\n', &tail).filter(|i| i + 1 < tail.len()) {
+                let lines = tail.get(newline + 1..).unwrap_or_default();
+                let mut file = private_options()
+                    .create_new(true)
+                    .read(true)
+                    .write(true)
+                    .open(&claimed)?;
+                let moved = file
+                    .lock()
+                    .and_then(|()| file.write_all(lines))
+                    .and_then(|()| file.sync_data())
+                    .and_then(|()| source.set_len(len - lines.len() as u64))
+                    .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop));
+                if let Err(err) = moved {
+                    let _ = fs::remove_file(&claimed);
+                    return Err(err);
+                }
+                return Ok(Some((claimed, file)));
+            }
+        }
+        fs::rename(&pending, &claimed)?;
+        let file = OpenOptions::new().read(true).write(true).open(&claimed)?;
+        file.lock()?;
+        Ok(Some((claimed, file)))
     }
 
     fn claim_files(&self) -> io::Result<Vec<PathBuf>> {
@@ -190,7 +259,8 @@ impl Spool {
 
 impl Claim {
     /// The claimed rows, oldest first.
-    pub fn rows(&self) -> &[Row] {
+    #[cfg(test)]
+    fn rows(&self) -> &[Row] {
         &self.rows
     }
 
@@ -209,11 +279,52 @@ impl Claim {
     pub fn finish(self, spool: &Spool, undelivered: &[Row]) -> io::Result<()> {
         spool.append(undelivered, true)?;
         for (path, file) in self.files {
-            fs::remove_file(&path)?;
-            drop(file);
+            match fs::remove_file(&path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+                _ => drop(file),
+            }
         }
         Ok(())
     }
+}
+
+/// Rows as spool lines.
+fn encode(rows: &[Row]) -> io::Result<Vec<u8>> {
+    let mut text = Vec::with_capacity(rows.len() * 256);
+    for row in rows {
+        serde_json::to_writer(&mut text, row).map_err(io::Error::other)?;
+        text.push(b'\n');
+    }
+    Ok(text)
+}
+
+/// The non-empty lines of the file at `path`; 0 when it does not exist.
+#[cfg(test)]
+fn count_lines(path: &Path) -> io::Result<usize> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(0),
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether `path` still names the open `file` (not deleted, not replaced).
+#[cfg(unix)]
+fn still_linked(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `path` still exists (an open file cannot be deleted on Windows).
+#[cfg(not(unix))]
+fn still_linked(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 fn append_lines(path: &Path, text: &[u8], durable: bool) -> io::Result<()> {
@@ -301,20 +412,20 @@ mod tests {
     fn append_claim_finish_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path()).unwrap();
-        assert!(spool.claim().unwrap().is_none());
+        assert!(spool.claim(None).unwrap().is_none());
         spool.append(&[skill(1), skill(2)], false).unwrap();
         spool.append(&[skill(3)], true).unwrap();
         assert_eq!(spool.count().unwrap(), (3, 0));
 
-        let claim = spool.claim().unwrap().unwrap();
+        let claim = spool.claim(None).unwrap().unwrap();
         assert_eq!(claim.rows(), &[skill(1), skill(2), skill(3)]);
         // Appends during delivery go to a fresh spool file.
         spool.append(&[skill(4)], false).unwrap();
         claim.finish(&spool, &[skill(2)]).unwrap();
-        let claim = spool.claim().unwrap().unwrap();
+        let claim = spool.claim(None).unwrap().unwrap();
         assert_eq!(claim.rows(), &[skill(4), skill(2)]);
         claim.finish(&spool, &[]).unwrap();
-        assert!(spool.claim().unwrap().is_none());
+        assert!(spool.claim(None).unwrap().is_none());
         assert_eq!(spool.count().unwrap(), (0, 0));
     }
 
@@ -346,7 +457,7 @@ mod tests {
         drop(file);
         // The cut line gets its newline before the next append, so row 2 survives.
         spool.append(&[skill(2)], false).unwrap();
-        let claim = spool.claim().unwrap().unwrap();
+        let claim = spool.claim(None).unwrap().unwrap();
         assert_eq!(claim.rows(), &[skill(1), skill(2)]);
         assert_eq!(claim.corrupt(), 3);
         claim.finish(&spool, &[]).unwrap();
@@ -359,21 +470,83 @@ mod tests {
     }
 
     #[test]
+    fn a_capped_claim_takes_the_newest_lines_and_leaves_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        // Two-digit numbers: every line has the same length.
+        let all: Vec<Row> = (10..100).map(skill).collect();
+        spool.append(&all, false).unwrap();
+        let line = encode(&[skill(10)]).unwrap().len() as u64;
+        let claim = spool.claim(Some(10 * line + line / 2)).unwrap().unwrap();
+        assert_eq!(claim.rows(), &all[80..]);
+        claim.finish(&spool, &[]).unwrap();
+        assert_eq!(spool.count().unwrap(), (80, 0));
+        // No line starts within a cap shorter than a line: everything goes rather than nothing.
+        let claim = spool.claim(Some(line / 2)).unwrap().unwrap();
+        assert_eq!(claim.rows(), &all[..80]);
+        claim.finish(&spool, &[]).unwrap();
+        assert!(spool.claim(Some(line)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_claim_file_deleted_while_being_adopted_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        spool.append(&[skill(1)], false).unwrap();
+        let live = spool.claim(None).unwrap().unwrap();
+        let path = spool.claim_files().unwrap().remove(0);
+        // Another run opens the claim file while its owner still holds it...
+        let opened = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        assert!(opened.try_lock().is_err());
+        // ...the owner finishes (deletes it, then unlocks)...
+        live.finish(&spool, &[]).unwrap();
+        // ...and the lock is free, on a file that is no longer in the spool.
+        assert!(opened.try_lock().is_ok());
+        assert!(!still_linked(&opened, &path));
+        assert!(spool.claim(None).unwrap().is_none());
+    }
+
+    #[test]
+    fn finishing_a_claim_whose_file_is_gone_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        spool.append(&[skill(1)], false).unwrap();
+        let claim = spool.claim(None).unwrap().unwrap();
+        fs::remove_file(spool.claim_files().unwrap().remove(0)).unwrap();
+        claim.finish(&spool, &[skill(1)]).unwrap();
+        assert_eq!(spool.count().unwrap(), (1, 0));
+    }
+
+    #[test]
+    fn rejected_rows_are_set_aside_as_spool_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        spool.reject(&[skill(1)]).unwrap();
+        let text = fs::read(spool.rejected_path()).unwrap();
+        assert_eq!(text, encode(&[skill(1)]).unwrap());
+        assert!(!spool.has_rows());
+    }
+
+    #[test]
     fn a_dead_runs_claim_is_adopted_a_live_one_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path()).unwrap();
         spool.append(&[skill(1)], false).unwrap();
-        let live = spool.claim().unwrap().unwrap();
+        let live = spool.claim(None).unwrap().unwrap();
         // Its lock is held: another claim does not take its rows.
         spool.append(&[skill(2)], false).unwrap();
-        let other = spool.claim().unwrap().unwrap();
+        let other = spool.claim(None).unwrap().unwrap();
         assert_eq!(other.rows(), &[skill(2)]);
         other.finish(&spool, &[]).unwrap();
         // The first run "dies": its claim file stays, its lock goes.
         drop(live);
-        let adopted = spool.claim().unwrap().unwrap();
+        let adopted = spool.claim(None).unwrap().unwrap();
         assert_eq!(adopted.rows(), &[skill(1)]);
         adopted.finish(&spool, &[]).unwrap();
-        assert!(spool.claim().unwrap().is_none());
+        assert!(spool.claim(None).unwrap().is_none());
     }
 }

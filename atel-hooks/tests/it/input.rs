@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{Sandbox, payloads, sent_rows, tinybird};
+use crate::support::{Sandbox, payloads, sent_rows, skill_payload, tinybird};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn empty_garbage_huge_and_non_utf8_stdin() {
@@ -106,4 +106,82 @@ async fn missing_and_cut_off_transcripts() {
 
     assert!(sent_rows(&server).await.is_empty());
     assert_eq!(sandbox.spooled_lines(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flush_timeout_is_bounded_and_never_panics() {
+    let sandbox = Sandbox::new(&crate::support::dead_url());
+    for timeout in ["18446744073709551615", "0", "86401"] {
+        let run = sandbox.run(&["flush", "--timeout", timeout], b"");
+        assert_eq!(run.code, Some(1), "{timeout}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{timeout}: {run:?}");
+        assert!(run.stderr.contains("--timeout"), "{timeout}: {run:?}");
+        assert!(!run.stderr.contains("panicked"), "{timeout}: {run:?}");
+    }
+    let run = sandbox.run(&["flush", "--timeout", "86400"], b"");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(0), "nothing to flush\n")
+    );
+}
+
+/// The client's deadline is `flush --timeout`; one past what `Instant` holds means "none", not a panic.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_deadline_of_duration_max_does_not_panic() {
+    let server = tinybird().await;
+    let client = atel_sdk::TinybirdClient::builder()
+        .token(crate::support::TOKEN)
+        .base_url(server.uri())
+        .deadline(std::time::Duration::MAX)
+        .build()
+        .unwrap();
+    let row = atel_sdk::telemetry::SkillActivation {
+        timestamp: chrono::Utc::now(),
+        session_id: "s".into(),
+        skill_name: "fake-skill".into(),
+        duration_ms: 1,
+        success: true,
+    };
+    let summary = client.ingest(&[row]).await.unwrap();
+    assert_eq!(summary.successful_rows, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_atel_variable_falls_back_and_the_event_is_still_recorded() {
+    let server = tinybird().await;
+    let mut sandbox = Sandbox::new(&server.uri());
+    sandbox.set("ATEL_DAYS", "week");
+    sandbox.set("ATEL_DISABLE", "false");
+    let run = sandbox.hook(&skill_payload(1));
+    run.assert_quiet_failure();
+    assert_eq!(
+        run.stderr,
+        "atel-hooks: ATEL_DAYS must be a whole number, got `week`; using 7\n"
+    );
+    let sent = sent_rows(&server).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1["duration_ms"], 1);
+    assert_eq!(sandbox.spooled_lines(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn atel_disable_takes_1_true_yes_and_not_0_or_false() {
+    let server = tinybird().await;
+    let mut recorded = 0;
+    for (value, disables) in [
+        ("0", false),
+        ("false", false),
+        ("1", true),
+        ("true", true),
+        ("yes", true),
+    ] {
+        let mut sandbox = Sandbox::new(&server.uri());
+        sandbox.set("ATEL_DISABLE", value);
+        sandbox.hook(&skill_payload(1)).assert_silent();
+        if !disables {
+            recorded += 1;
+        }
+        assert_eq!(sent_rows(&server).await.len(), recorded, "{value}");
+        assert_eq!(sandbox.spooled_lines(), 0, "{value}");
+    }
 }

@@ -1,21 +1,14 @@
 //! (b) and (d): with the server down or silent, hooks exit 0 within budget and spool their rows;
-//! `flush` then delivers each exactly once.
+//! `flush` then delivers each exactly once. Rows Tinybird refuses are set aside; a hook sends at most
+//! a slice of a backlog.
 
 use std::time::Duration;
 
-use crate::support::{Sandbox, black_hole, dead_url, payloads, sent_rows, tinybird};
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
 
-fn skill_payload(n: usize) -> String {
-    serde_json::json!({
-        "session_id": format!("session-{n}"),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Skill",
-        "tool_input": {"skill": "fake-skill"},
-        "tool_response": {"success": true},
-        "duration_ms": n,
-    })
-    .to_string()
-}
+use crate::support::{Sandbox, black_hole, dead_url, payloads, sent_rows, skill_payload, tinybird};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_silent_exit_within_budget_then_flush_delivers_once() {
@@ -157,4 +150,135 @@ async fn flush_with_the_server_still_down_keeps_the_rows_and_exits_1() {
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(!run.stderr.contains(crate::support::TOKEN), "{run:?}");
     assert_eq!(sandbox.spooled_lines(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_client_the_hook_says_so_and_flush_exits_1() {
+    // No token and no Tinybird Local at that URL: the client cannot even be built.
+    let mut sandbox = Sandbox::new("http://127.0.0.1:9");
+    sandbox.unset("TINYBIRD_TOKEN");
+    let run = sandbox.hook(&skill_payload(1));
+    run.assert_quiet_failure();
+    assert!(run.stderr.contains("rows kept in the spool at"), "{run:?}");
+    assert!(run.stderr.contains("Tinybird Local"), "{run:?}");
+    assert_eq!(sandbox.spooled_lines(), 1);
+
+    let run = sandbox.run(&["flush", "--timeout", "2"], b"");
+    assert_eq!((run.code, run.stdout.as_str()), (Some(1), ""), "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    assert!(run.stderr.contains("rows kept in the spool at"), "{run:?}");
+    assert_eq!(sandbox.spooled_lines(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_tinybird_refuses_are_set_aside_and_the_others_delivered() {
+    let mut sandbox = Sandbox::new(&dead_url());
+    let start = sandbox.localize(&payloads("v2.1.331", "main", "SubagentStart")[0]);
+    sandbox.hook(&start).assert_quiet_failure();
+    sandbox.hook(&skill_payload(1)).assert_quiet_failure();
+    assert_eq!(sandbox.spooled_lines(), 2);
+
+    // `agent_activations` is sent first and refused for good; `skill_activations` is still sent.
+    let server = tinybird().await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .and(query_param("name", "agent_activations"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "bad row 1"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    sandbox.url = server.uri();
+    let run = sandbox.run(&["flush"], b"");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(1), "delivered 1 rows\n"),
+        "{run:?}"
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("1 row refused by Tinybird set aside in"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("agent_activations: Tinybird API error 400: bad row 1"),
+        "{run:?}"
+    );
+    let sent = sent_rows(&server).await;
+    assert_eq!(sent.len(), 2, "the refused row was sent once");
+    assert_eq!(sent[1].0, "skill_activations");
+    assert_eq!(sandbox.spooled_lines(), 0);
+    let aside = std::fs::read_to_string(sandbox.state().join("spool.rejected")).unwrap();
+    assert_eq!(aside.lines().count(), 1);
+    assert!(
+        aside.starts_with("{\"ds\":\"agent_activations\""),
+        "{aside}"
+    );
+
+    // Nothing is sent again: not by flush, not by the next hook.
+    let run = sandbox.run(&["flush"], b"");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(0), "nothing to flush\n")
+    );
+    sandbox.hook(&skill_payload(2)).assert_silent();
+    let sent = sent_rows(&server).await;
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].1["duration_ms"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hook_sends_at_most_a_slice_of_a_backlog_and_flush_the_rest() {
+    const BACKLOG: u64 = 10_000;
+    let line = |n: u64| {
+        json!({"ds": "skill_activations", "row": {"timestamp": "2025-11-24 16:00:00.000",
+               "session_id": format!("s{n}"), "skill_name": "fake-skill", "duration_ms": n,
+               "success": true}})
+        .to_string()
+            + "\n"
+    };
+    let text: String = (0..BACKLOG).map(line).collect();
+    assert!(text.len() > 1024 * 1024 * 5 / 4, "{}", text.len());
+    let server = tinybird().await;
+    let mut sandbox = Sandbox::new(&server.uri());
+    std::fs::write(sandbox.state().join("spool.ndjson"), &text).unwrap();
+    sandbox.set("ATEL_BUDGET_MS", "5000");
+
+    sandbox.hook(&skill_payload(10_000)).assert_silent();
+    let first = sent_rows(&server).await;
+    let most = 1024 * 1024 / line(0).len();
+    assert!(
+        (1000..=most).contains(&first.len()),
+        "{} rows, at most {most}",
+        first.len()
+    );
+    // The newest rows go first, this run's own among them.
+    assert_eq!(first.last().unwrap().1["duration_ms"], 10_000);
+    assert_eq!(
+        sandbox.spooled_lines() as u64,
+        BACKLOG + 1 - first.len() as u64
+    );
+
+    let run = sandbox.run(&["flush"], b"");
+    assert_eq!(
+        (run.code, run.stdout.clone()),
+        (
+            Some(0),
+            format!("delivered {} rows\n", BACKLOG + 1 - first.len() as u64)
+        ),
+        "{run:?}"
+    );
+    let mut all: Vec<u64> = sent_rows(&server)
+        .await
+        .iter()
+        .map(|(_, row)| row["duration_ms"].as_u64().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..=BACKLOG).collect::<Vec<_>>(),
+        "every row exactly once"
+    );
+    assert_eq!(sandbox.spooled_lines(), 0);
 }

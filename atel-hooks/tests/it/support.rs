@@ -36,6 +36,7 @@ pub(crate) struct Sandbox {
     pub(crate) root: TempDir,
     pub(crate) url: String,
     pub(crate) extra: Vec<(String, String)>,
+    pub(crate) unset: Vec<String>,
 }
 
 /// The output of one run.
@@ -58,6 +59,7 @@ impl Sandbox {
             root,
             url: url.to_owned(),
             extra: Vec::new(),
+            unset: Vec::new(),
         }
     }
 
@@ -89,6 +91,11 @@ impl Sandbox {
             .replace("/home/dev/", &format!("{}/", self.home().display()))
     }
 
+    /// Runs without `key` (one the sandbox sets by default, like `TINYBIRD_TOKEN`).
+    pub(crate) fn unset(&mut self, key: &str) {
+        self.unset.push(key.to_owned());
+    }
+
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
@@ -105,6 +112,9 @@ impl Sandbox {
             .stderr(Stdio::piped());
         for (key, value) in &self.extra {
             command.env(key, value);
+        }
+        for key in &self.unset {
+            command.env_remove(key);
         }
         command
     }
@@ -283,6 +293,19 @@ pub(crate) async fn sent_rows(server: &MockServer) -> Vec<(String, Value)> {
         }
     }
     rows
+}
+
+/// A `PostToolUse` payload of the `Skill` tool: one `skill_activations` row whose `duration_ms` is `n`.
+pub(crate) fn skill_payload(n: usize) -> String {
+    serde_json::json!({
+        "session_id": format!("session-{n}"),
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Skill",
+        "tool_input": {"skill": "fake-skill"},
+        "tool_response": {"success": true},
+        "duration_ms": n,
+    })
+    .to_string()
 }
 
 /// A URL where nothing listens (a port just freed).

@@ -1,5 +1,7 @@
 //! `SessionStart` context and `report`, from wiremock answering the telemetry pipes as Tinybird does.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -101,6 +103,39 @@ async fn session_start_prints_the_context_claude_reads() {
          - Explore runs average 250k tokens: ask for a short summary back instead of raw output, \
          and point it at specific files."
     );
+}
+
+/// With a backlog and a Tinybird slow to take it, the context still comes: the pipes are asked first.
+#[tokio::test(flavor = "multi_thread")]
+async fn session_start_asks_for_usage_before_delivering_the_spool() {
+    let server = tinybird().await;
+    mount_usage(&server, "7").await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(ResponseTemplate::new(202).set_delay(Duration::from_secs(5)))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut sandbox = Sandbox::new(&crate::support::dead_url());
+    sandbox.set("ATEL_BUDGET_MS", "1000");
+    sandbox
+        .hook(&crate::support::skill_payload(1))
+        .assert_quiet_failure();
+    sandbox.url = server.uri();
+    let start = sandbox.localize(&payloads("v2.1.331", "main", "SessionStart")[0]);
+    let run = sandbox.hook(&start);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        out["hookSpecificOutput"]["additionalContext"]
+            .as_str()
+            .unwrap()
+            .starts_with("Subagent usage, last 7 days (atel): 12 runs"),
+        "{run:?}"
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    assert!(run.stderr.contains("1 row kept in the spool"), "{run:?}");
+    assert_eq!(sandbox.spooled_lines(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
