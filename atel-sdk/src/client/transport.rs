@@ -171,7 +171,11 @@ impl TinybirdClient {
                 _ => inner.retry.jittered_backoff(attempt),
             };
             // Give up when the next attempt could not even start before the deadline.
-            if Instant::now() + wait >= deadline {
+            // (A huge `Retry-After` overflows `Instant`: that, too, is past the deadline.)
+            if Instant::now()
+                .checked_add(wait)
+                .is_none_or(|next| next >= deadline)
+            {
                 return Err(failure.into_error(started));
             }
             tracing::debug!(

@@ -129,6 +129,10 @@ pub struct ApiRequest {
     pub cache_creation_tokens: u64,
     /// The request's cost in USD, priced by [`pricing`](super::pricing) as Claude Code prices it.
     pub cost_usd: f64,
-    /// From the previous transcript entry to this response, in milliseconds, where derivable.
+    /// Milliseconds from the transcript line that triggered the request (the nearest earlier line
+    /// stamped no later than the response's first line: the user prompt, the tool result, or Claude
+    /// Code's `api-request` line) to the response's last transcript line. A lower bound on the API
+    /// call's duration: the stream's tail after the last content block is not in the transcript. 0
+    /// when it cannot be derived.
     pub duration_ms: u64,
 }

@@ -341,3 +341,22 @@ async fn a_refused_connection_is_a_transport_error_after_all_attempts() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_absurd_retry_after_gives_up_at_once_without_panicking() {
+    let server = MockServer::start().await;
+    catch_all(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("retry-after", "18446744073709551615"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let started = Instant::now();
+    let err = client(&server).ingest(&activations(1)).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
