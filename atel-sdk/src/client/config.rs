@@ -20,8 +20,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// an attempt that takes longer is stuck and is better retried.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Overall deadline for one call across all its attempts and backoff waits: two full attempts plus
-/// backoff, so a call never hangs for long even when every attempt times out.
+/// Overall deadline for one HTTP request across all its attempts and backoff waits: two full attempts
+/// plus backoff, so a request never hangs for long even when every attempt times out. An `ingest` split
+/// into several requests gives each request this deadline.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(75);
 
 /// Largest uncompressed NDJSON body per ingest request: Tinybird refuses bodies over 10 MB, and 8 MB
@@ -113,7 +114,8 @@ impl TinybirdClientBuilder {
         self
     }
 
-    /// The deadline of one call across all attempts and waits (default [`DEFAULT_DEADLINE`]).
+    /// The deadline of one HTTP request across all its attempts and waits (default
+    /// [`DEFAULT_DEADLINE`]); each request of a split `ingest` has its own.
     #[must_use]
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
@@ -182,8 +184,10 @@ impl TinybirdClientBuilder {
     /// and finally Tinybird Local (its `workspace_admin_token` from `GET /tokens`, asked of the URL found so
     /// far or of [`TINYBIRD_LOCAL_URL`]).
     ///
-    /// A token found without a URL is used with [`DEFAULT_BASE_URL`]. No token anywhere is a
-    /// [`Error::Config`] that lists where the client looked.
+    /// A `.tinyb` is consulted only when no token was found before it, and then gives host and token
+    /// together, so a token is never sent to a host named by another source. A token found without a
+    /// URL is used with [`DEFAULT_BASE_URL`]. No token anywhere is a [`Error::Config`] that lists where
+    /// the client looked.
     pub async fn build_from_env(mut self) -> Result<TinybirdClient> {
         let source = self
             .source
@@ -203,7 +207,9 @@ impl TinybirdClientBuilder {
             }
         }
 
-        if token.is_none() || url.is_none() {
+        // `.tinyb` is read as a pair, and only when nothing before it gave a token: its host never
+        // receives a token from another source (an explicit or environment URL still applies).
+        if token.is_none() {
             match source.find_tinyb()? {
                 Some((path, file)) => {
                     looked.push(format!("`{}`", path.display()));

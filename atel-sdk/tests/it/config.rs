@@ -288,3 +288,22 @@ fn build_checks_its_settings() {
         .unwrap();
     assert_eq!(client.origin(), "http://localhost:7181");
 }
+
+#[tokio::test]
+async fn a_tinyb_host_never_receives_a_token_from_another_source() {
+    let other_workspace = server_expecting(None).await;
+    let root = tempfile::tempdir().unwrap();
+    write_tinyb(
+        root.path(),
+        &json!({"host": other_workspace.uri(), "token": "tinyb-token"}),
+    );
+    let source = isolated(root.path()).var("TINYBIRD_TOKEN", "env-token");
+
+    let client = TinybirdClient::builder()
+        .config_source(source)
+        .build_from_env()
+        .await
+        .unwrap();
+    // The environment's token goes with the environment's (here: the default) URL, not `.tinyb`'s host.
+    assert_eq!(client.origin(), DEFAULT_BASE_URL.trim_end_matches('/'));
+}
