@@ -95,7 +95,7 @@ impl TinybirdClient {
         let files = project_files(dir.as_ref())?;
         let url = self.url("/v1/build");
         let reply = self
-            .send_keeping_errors("POST", "/v1/build", |http| {
+            .send_once("POST", "/v1/build", |http| {
                 http.post(&url).multipart(multipart(&files))
             })
             .await?;
@@ -145,7 +145,7 @@ impl TinybirdClient {
         }
         let url = self.url("/v1/deploy");
         let reply = self
-            .send_keeping_errors("POST", "/v1/deploy", |http| {
+            .send_once("POST", "/v1/deploy", |http| {
                 http.post(&url).query(&query).multipart(multipart(&files))
             })
             .await?;

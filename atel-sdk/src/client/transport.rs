@@ -31,6 +31,17 @@ enum Failure {
 }
 
 impl Failure {
+    /// Whether the server surely did not act on the request: it was never connected to, or it
+    /// answered "not now" (429, 503). Only such failures are retried for requests that must not run
+    /// twice.
+    fn surely_unprocessed(&self) -> bool {
+        match self {
+            Self::Timeout => false,
+            Self::Transport(e) => e.is_connect(),
+            Self::Status { status, .. } => matches!(status, 429 | 503),
+        }
+    }
+
     fn into_error(self, started: Instant) -> Error {
         match self {
             Self::Timeout => Error::Timeout {
@@ -57,9 +68,11 @@ impl TinybirdClient {
         self.send_inner(method, path, make, false).await
     }
 
-    /// Like [`send`](Self::send), but a non-retryable error status is returned as a `Reply` for the caller
-    /// to read (deploy answers carry their feedback in 4xx bodies).
-    pub(crate) async fn send_keeping_errors(
+    /// For requests that must not run twice (a build or deploy creates state on the server): retried
+    /// only when the server surely did not act on them (no connection, 429, 503), never after a
+    /// timeout or a 500. A non-retryable error status is returned as a `Reply` for the caller to read
+    /// (deploy answers carry their feedback in 4xx bodies).
+    pub(crate) async fn send_once(
         &self,
         method: &'static str,
         path: &str,
@@ -73,7 +86,7 @@ impl TinybirdClient {
         method: &'static str,
         path: &str,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-        keep_errors: bool,
+        once: bool,
     ) -> Result<Reply> {
         let inner = &self.inner;
         let started = Instant::now();
@@ -130,7 +143,7 @@ impl TinybirdClient {
                         });
                     }
                     if !is_retryable_status(status) {
-                        if keep_errors {
+                        if once {
                             return Ok(Reply {
                                 status,
                                 body: body.to_vec(),
@@ -161,7 +174,7 @@ impl TinybirdClient {
                 Failure::Status { .. } => {}
             }
 
-            if attempt >= inner.retry.max_attempts() {
+            if attempt >= inner.retry.max_attempts() || (once && !failure.surely_unprocessed()) {
                 return Err(failure.into_error(started));
             }
             let wait = match &failure {

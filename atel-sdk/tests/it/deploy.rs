@@ -364,3 +364,46 @@ async fn an_empty_project_is_a_config_error_before_sending() {
         .unwrap_err();
     assert!(matches!(missing, Error::Config(_)), "{missing:?}");
 }
+
+#[tokio::test]
+async fn a_deploy_that_may_have_started_is_never_sent_twice() {
+    let server = MockServer::start().await;
+    catch_all(&server).await;
+    // A 500 may come after the deployment was created: a retry could start a second one.
+    Mock::given(method("POST"))
+        .and(path("/v1/deploy"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let dir = project();
+    let err = client(&server)
+        .deploy(dir.path(), fast(DeployOptions::default()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_deploy_refused_with_503_is_retried() {
+    let server = MockServer::start().await;
+    catch_all(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/deploy"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    accept_deploy(&server, json!("7")).await;
+    poll_answers(&server, "7", &[("data_ready", true)]).await;
+
+    let dir = project();
+    let outcome = client(&server)
+        .deploy(dir.path(), fast(DeployOptions::default()))
+        .await
+        .unwrap();
+    assert_eq!(outcome.deployment_id.as_deref(), Some("7"));
+}
