@@ -56,16 +56,6 @@ impl Batches {
         }
         batches
     }
-
-    /// How many rows in all.
-    pub fn len(&self) -> usize {
-        self.agents.len() + self.skills.len() + self.requests.len()
-    }
-
-    /// Whether there is no row at all.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use atel_hooks::transcript::{Cursor, Scan, scan_file, scan_file_from, scan_reader};
 use atel_sdk::telemetry::pricing::Usage;
+use atel_tests::fixtures_dir;
 use serde_json::Value;
 
 const RUNS: [(&str, &str); 4] = [
@@ -15,22 +16,6 @@ const RUNS: [(&str, &str); 4] = [
     ("v2.1.331", "main"),
     ("v2.1.331", "mainsync"),
 ];
-
-/// `$ATEL_FIXTURES` if set and non-empty, else the copy in `tests/fixtures/claude-code`.
-fn fixtures_dir() -> PathBuf {
-    let dir = std::env::var_os("ATEL_FIXTURES")
-        .filter(|d| !d.is_empty())
-        .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/claude-code"),
-            PathBuf::from,
-        );
-    assert!(
-        dir.join("README.md").is_file(),
-        "Claude Code fixtures not found at {}: set ATEL_FIXTURES",
-        dir.display()
-    );
-    dir
-}
 
 fn transcripts_dir(version: &str, scenario: &str) -> PathBuf {
     fixtures_dir()

@@ -7,6 +7,7 @@ mod deploy;
 mod ingest;
 mod oracle;
 mod pipes;
+mod pricing_fixtures;
 mod pricing_sql;
 
 use atel_sdk::TinybirdClient;

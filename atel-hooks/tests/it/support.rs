@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub(crate) use atel_tests::fixtures_dir;
 use serde_json::Value;
 use tempfile::TempDir;
 use wiremock::matchers::{method, path};
@@ -14,22 +15,6 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_atel-hooks");
 pub(crate) const TOKEN: &str = "p.test-token-never-printed";
-
-/// `$ATEL_FIXTURES` if set, else the copy in `tests/fixtures/claude-code`.
-pub(crate) fn fixtures_dir() -> PathBuf {
-    let dir = std::env::var_os("ATEL_FIXTURES")
-        .filter(|d| !d.is_empty())
-        .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/claude-code"),
-            PathBuf::from,
-        );
-    assert!(
-        dir.join("README.md").is_file(),
-        "Claude Code fixtures not found at {}: set ATEL_FIXTURES",
-        dir.display()
-    );
-    dir
-}
 
 /// A throwaway `HOME` (holding `~/.claude/projects`), state dir and working directory.
 pub(crate) struct Sandbox {

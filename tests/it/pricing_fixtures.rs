@@ -1,26 +1,9 @@
 //! Checks the price table against Claude Code's own `cost_usd`, request by request: every
-//! OpenTelemetry `api_request` log event recorded in `tests/fixtures/claude-code/` (a copy of the captures in shared/) (2.1.197 and 2.1.331, both scenarios).
-
-use std::path::PathBuf;
+//! OpenTelemetry `api_request` log event recorded in `tests/fixtures/claude-code/` (2.1.197 and 2.1.331, both scenarios).
 
 use atel_sdk::telemetry::pricing::{PriceMatch, Usage, request_cost_usd};
+use atel_tests::fixtures_dir;
 use serde_json::Value;
-
-/// `$ATEL_FIXTURES` if set and non-empty, else the copy in `tests/fixtures/claude-code`.
-fn fixtures_dir() -> PathBuf {
-    let dir = std::env::var_os("ATEL_FIXTURES")
-        .filter(|d| !d.is_empty())
-        .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/claude-code"),
-            PathBuf::from,
-        );
-    assert!(
-        dir.join("README.md").is_file(),
-        "Claude Code fixtures not found at {}: set ATEL_FIXTURES",
-        dir.display()
-    );
-    dir
-}
 
 /// The attributes of one OTLP log record as (key, value) with the typed value unwrapped.
 fn attributes(record: &Value) -> Vec<(&str, &Value)> {
