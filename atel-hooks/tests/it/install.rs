@@ -121,3 +121,30 @@ fn install_refuses_to_touch_invalid_json() {
     assert!(run.stderr.contains("not valid JSON"), "{run:?}");
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), "{ not json");
 }
+
+#[test]
+fn install_keeps_the_order_of_what_is_there() {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let project = sandbox.root.path().join("project");
+    let settings = project.join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    // Not alphabetical: a user's own order, which a merge must not reshuffle.
+    std::fs::write(
+        &settings,
+        r#"{"permissions": {"deny": [], "allow": []}, "model": "opus", "env": {"B": "1", "A": "2"}}"#,
+    )
+    .unwrap();
+
+    let run = sandbox.run(&["install", "--project", project.to_str().unwrap()], b"");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+    };
+    assert!(at("\"permissions\"") < at("\"model\""), "{text}");
+    assert!(at("\"model\"") < at("\"env\""), "{text}");
+    assert!(at("\"env\"") < at("\"hooks\""), "{text}");
+    assert!(at("\"deny\"") < at("\"allow\""), "{text}");
+    assert!(at("\"B\"") < at("\"A\""), "{text}");
+}
