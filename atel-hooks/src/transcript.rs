@@ -284,10 +284,13 @@ fn scan_reader_capped<R: Read>(
     let mut consumed = cursor.offset;
     // True while skipping the rest of an over-long line.
     let mut skipping = false;
+    // Where that over-long line starts: if the file ends inside it, the cursor stays there.
+    let mut skip_start = consumed;
     loop {
         if buf.len() >= max_line {
             if !skipping {
                 scanner.stats.malformed_lines += 1;
+                skip_start = consumed;
             }
             consumed += buf.len() as u64;
             buf.clear();
@@ -327,6 +330,10 @@ fn scan_reader_capped<R: Read>(
         } else {
             scanner.stats.truncated_tail = true;
         }
+    }
+    if skipping {
+        // The over-long line is still being written: skip it whole next time, from its start.
+        consumed = skip_start;
     }
     scanner.stats.bytes += consumed - cursor.offset;
     Ok(scanner.finish(consumed))

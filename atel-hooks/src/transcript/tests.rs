@@ -327,6 +327,40 @@ fn over_long_lines_are_skipped_and_counted() {
     assert_eq!(scan(&text).requests.len(), 3);
 }
 
+#[test]
+fn a_file_ending_inside_an_over_long_line_leaves_the_cursor_at_its_start() {
+    let big = "x".repeat(3 * READ_CHUNK);
+    let long = assistant(1, 1, 31).replace("secret answer 1", &big);
+    let first = assistant(2, 2, 32);
+    // The over-long line is still being written: no newline yet.
+    let partial = &long[..long.len() - 10];
+    let text = [first.as_str(), partial].concat();
+    let capped = scan_reader_capped(text.as_bytes(), &Cursor::default(), 2 * READ_CHUNK).unwrap();
+    assert_eq!(capped.requests.len(), 1);
+    assert_eq!(
+        capped.cursor.offset,
+        first.len() as u64,
+        "not inside the long line"
+    );
+
+    // Once it is complete, the next scan skips it whole and reads what follows.
+    let text = [first.as_str(), long.as_str(), assistant(3, 3, 33).as_str()].concat();
+    let next = scan_reader_capped(
+        text.as_bytes().get(first.len()..).unwrap(),
+        &capped.cursor,
+        2 * READ_CHUNK,
+    )
+    .unwrap();
+    let ids: Vec<&str> = next
+        .requests
+        .iter()
+        .map(|r| r.request_id.as_str())
+        .collect();
+    assert_eq!(ids, ["req_3"]);
+    assert_eq!(next.stats.malformed_lines, 1);
+    assert_eq!(next.cursor.offset, text.len() as u64);
+}
+
 /// A line of another type, stamped at second `sec`.
 fn other(kind: &str, sec: u32) -> String {
     format!(r#"{{"type":"{kind}","timestamp":"2026-11-25T07:57:{sec:02}.000Z"}}"#) + "\n"
