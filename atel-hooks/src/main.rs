@@ -85,8 +85,17 @@ fn main() -> ExitCode {
             };
         }
     };
+    // A bug must not break Claude Code either: a panic is one stderr line, and `hook` still exits 0.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(io::stderr(), "atel-hooks: internal error{place}");
+    }));
     let outcome = match cli.command {
-        Command::Hook => cli::hook(io::stdin().lock()),
+        Command::Hook => std::panic::catch_unwind(|| cli::hook(io::stdin().lock()))
+            .unwrap_or_else(|_| Outcome::default()),
         Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
         Command::Report { days, json } => cli::report(days, json),
         Command::Install {
