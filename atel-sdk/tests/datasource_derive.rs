@@ -129,12 +129,15 @@ ENGINE_SORTING_KEY sessionId, ts
         cache_read_tokens: 2,
     };
     let json = serde_json::to_value(&row).unwrap();
-    let keys: Vec<&str> = json
+    // As sets: serde_json keeps key order only with its `preserve_order` feature, which another
+    // workspace member turns on.
+    let mut keys: Vec<&str> = json
         .as_object()
         .unwrap()
         .keys()
         .map(String::as_str)
         .collect();
+    keys.sort_unstable();
     let mut columns: Vec<&str> = RenamedEvent::schema()
         .columns
         .iter()
