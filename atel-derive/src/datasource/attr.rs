@@ -102,17 +102,7 @@ impl Container {
                         "ttl" => &mut this.ttl,
                         "ver" => &mut this.ver,
                         "settings" => &mut this.settings,
-                        _ => {
-                            skip_value(&meta)?;
-                            cx.error_spanned_by(
-                                &meta.path,
-                                format!(
-                                    "unknown tinybird attribute `{key}`, expected one of {}",
-                                    list(CONTAINER_KEYS)
-                                ),
-                            );
-                            return Ok(());
-                        }
+                        _ => return unknown_key(cx, &meta, "attribute", CONTAINER_KEYS),
                     };
                     string_value(cx, &meta, &key, slot)
                 });
@@ -197,17 +187,7 @@ impl Field {
                             return flag(cx, &meta, &key, &mut this.low_cardinality);
                         }
                         "skip" => return flag(cx, &meta, &key, &mut this.skip),
-                        _ => {
-                            skip_value(&meta)?;
-                            cx.error_spanned_by(
-                                &meta.path,
-                                format!(
-                                    "unknown tinybird field attribute `{key}`, expected one of {}",
-                                    list(FIELD_KEYS)
-                                ),
-                            );
-                            return Ok(());
-                        }
+                        _ => return unknown_key(cx, &meta, "field attribute", FIELD_KEYS),
                     };
                     string_value(cx, &meta, &key, slot)
                 });
@@ -347,6 +327,26 @@ fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
 }
 
 /// Consumes whatever follows a key (`= expr` or `(...)`) so parsing can go on after an error.
+/// Reports an unknown key of a `#[tinybird(...)]` list on the key, and skips its value so the rest of
+/// the list is still read.
+fn unknown_key(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    what: &str,
+    expected: &[&str],
+) -> syn::Result<()> {
+    skip_value(meta)?;
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown tinybird {what} `{}`, expected one of {}",
+            key_name(&meta.path),
+            list(expected)
+        ),
+    );
+    Ok(())
+}
+
 fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     value_tokens(meta).map(drop)
 }
