@@ -265,6 +265,10 @@ pub struct DatasourceSchema {
     pub columns: Vec<Column>,
     /// The engine.
     pub engine: Engine,
+    /// `FORWARD_QUERY`: the `SELECT` list (no `FROM`) a Tinybird deployment runs over the live rows
+    /// to fill a changed schema. It is only run when the live datasource differs from this one, so it
+    /// is written against the schema it migrates from; change it with the next schema change.
+    pub forward_query: Option<&'static str>,
 }
 
 /// A row type of a Tinybird datasource. Derive it with `#[derive(Datasource)]`.

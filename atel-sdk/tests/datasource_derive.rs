@@ -92,6 +92,54 @@ ENGINE_VER updated_at
     );
 }
 
+/// A `FORWARD_QUERY` block after the engine, its SQL's common indentation removed, its nesting kept.
+#[derive(Serialize, Datasource)]
+#[tinybird(
+    name = "page_views",
+    engine = "ReplacingMergeTree",
+    sorting_key = "view_id",
+    forward_query = "
+        SELECT
+            path,
+            concat(
+                'legacy:', hex(cityHash64(path))
+            ) AS view_id
+    "
+)]
+#[allow(dead_code)]
+struct MigratedView {
+    path: String,
+    view_id: String,
+}
+
+#[test]
+fn forward_query_datafile() {
+    assert_eq!(
+        MigratedView::datafile(),
+        "\
+SCHEMA >
+    `path` String `json:$.path`,
+    `view_id` String `json:$.view_id`
+
+ENGINE ReplacingMergeTree
+ENGINE_SORTING_KEY view_id
+
+FORWARD_QUERY >
+    SELECT
+        path,
+        concat(
+            'legacy:', hex(cityHash64(path))
+        ) AS view_id
+"
+    );
+    assert_eq!(
+        MigratedView::schema().forward_query.map(str::trim_start),
+        Some(
+            "SELECT\n            path,\n            concat(\n                'legacy:', hex(cityHash64(path))\n            ) AS view_id\n    "
+        )
+    );
+}
+
 /// Column names are the keys serde sends: `rename_all`, then a field's own `rename` wins.
 #[derive(Serialize, Datasource)]
 #[serde(rename_all = "camelCase")]

@@ -33,6 +33,7 @@ const CONTAINER_KEYS: &[&str] = &[
     "ttl",
     "ver",
     "settings",
+    "forward_query",
 ];
 
 /// The keys of `#[tinybird(...)]` on a field.
@@ -65,6 +66,8 @@ pub(crate) struct Container {
     pub(crate) ttl: Option<LitStr>,
     pub(crate) ver: Option<LitStr>,
     pub(crate) settings: Option<LitStr>,
+    /// `FORWARD_QUERY`: how a deployment migrates the live rows into a changed schema.
+    pub(crate) forward_query: Option<LitStr>,
     /// `#[serde(rename_all = "...")]` (its `serialize` half); unknown rules are left to serde to report.
     pub(crate) rename_all: Option<RenameRule>,
 }
@@ -102,6 +105,7 @@ impl Container {
                         "ttl" => &mut this.ttl,
                         "ver" => &mut this.ver,
                         "settings" => &mut this.settings,
+                        "forward_query" => &mut this.forward_query,
                         _ => return unknown_key(cx, &meta, "attribute", CONTAINER_KEYS),
                     };
                     string_value(cx, &meta, &key, slot)
@@ -161,11 +165,26 @@ impl Container {
             ("ttl", &self.ttl),
             ("ver", &self.ver),
             ("settings", &self.settings),
+            ("forward_query", &self.forward_query),
         ] {
             if let Some(lit) = value
                 && lit.value().trim().is_empty()
             {
                 cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
+            }
+        }
+        if let Some(query) = &self.forward_query {
+            let text = query.value();
+            let starts_with_select = text
+                .trim_start()
+                .get(..6)
+                .is_some_and(|head| head.eq_ignore_ascii_case("select"));
+            if !text.trim().is_empty() && !starts_with_select {
+                cx.error_spanned_by(
+                    query,
+                    "`forward_query` must be a `SELECT` list over the live datasource's columns, \
+                     without `FROM` (Tinybird runs it over the live rows)",
+                );
             }
         }
     }

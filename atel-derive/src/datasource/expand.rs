@@ -20,6 +20,7 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let ttl = opt(attrs.ttl.as_ref());
     let ver = opt(attrs.ver.as_ref());
     let settings = opt(attrs.settings.as_ref());
+    let forward_query = opt(attrs.forward_query.as_ref());
     let columns = cont.columns.iter().map(column);
     quote! {
         const _: () = {
@@ -40,6 +41,7 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                             ver: #ver,
                             settings: #settings,
                         },
+                        forward_query: #forward_query,
                     }
                 }
             }

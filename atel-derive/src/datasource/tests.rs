@@ -73,6 +73,7 @@ fn expands_struct_and_field_attributes() {
                             ver: ::core::option::Option::Some("v"),
                             settings: ::core::option::Option::None,
                         },
+                        forward_query: ::core::option::Option::None,
                     }
                 }
             }
@@ -119,7 +120,7 @@ fn errors_are_collected_in_one_result() {
         messages,
         [
             "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
-             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`",
+             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`",
             "expected a string literal for `name`, e.g. `name = \"...\"`",
             "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
              `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \

@@ -61,6 +61,7 @@ impl Datasource for Activation {
                 Column::new("seq", ChType::UInt64),
             ],
             engine: Engine::default(),
+            forward_query: None,
         }
     }
 }
