@@ -178,6 +178,7 @@ mod tests {
         AgentUsage {
             agent_type: name.into(),
             invocations: runs,
+            runs_without_usage: 0,
             total_input: 1000 * runs,
             total_output: 300 * runs,
             total_cache_read: 50_000 * runs,

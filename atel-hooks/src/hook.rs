@@ -51,21 +51,27 @@ pub fn plan(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<P
             duration_ms: 0,
             model: String::new(),
         })])),
-        "SubagentStop" => subagent_stop(input, now),
+        "SubagentStop" => Ok(subagent_stop(input, now)),
         "PostToolUse" | "PostToolUseFailure" if input.tool_name.as_deref() == Some("Skill") => {
-            let skill = input
-                .skill
-                .clone()
-                .ok_or("a Skill tool call without `tool_input.skill`; not recorded")?;
+            // A call whose skill name is missing still happened: it is counted, under an empty name.
+            let warning = input.skill.is_none().then(|| {
+                "a Skill tool call without `tool_input.skill`; recorded without a name".to_owned()
+            });
             let success =
                 input.hook_event_name == "PostToolUse" && input.tool_success.unwrap_or(true);
-            Ok(rows(vec![Row::Skill(SkillActivation {
-                timestamp: now,
-                session_id: input.session_id.clone(),
-                skill_name: skill,
-                duration_ms: input.duration_ms.unwrap_or(0),
-                success,
-            })]))
+            Ok(Plan::Rows {
+                rows: vec![Row::Skill(SkillActivation {
+                    timestamp: now,
+                    session_id: input.session_id.clone(),
+                    skill_name: input.skill.clone().unwrap_or_default(),
+                    duration_ms: input.duration_ms.unwrap_or(0),
+                    success,
+                    tool_use_id: input.tool_use_id.clone().unwrap_or_default(),
+                })],
+                durable: false,
+                cursors: None,
+                warning,
+            })
         }
         "SessionEnd" => session_end(input, state_dir, now),
         _ => Ok(Plan::Ignore),
@@ -81,48 +87,63 @@ fn rows(rows: Vec<Row>) -> Plan {
     }
 }
 
-fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Result<Plan, String> {
-    let path = input
-        .agent_transcript_path
-        .as_deref()
-        .ok_or("SubagentStop without `agent_transcript_path`; not recorded")?;
-    let scan = transcript::scan_file(path).map_err(|err| {
-        format!(
-            "cannot read the subagent transcript {}: {err}; not recorded",
-            path.display()
-        )
-    })?;
-    let summary = scan.summary();
-    if summary.requests == 0 {
-        return Err(format!(
-            "no complete API response in the subagent transcript {}{}; not recorded",
-            path.display(),
-            if scan.stats.truncated_tail {
-                " (it ends in a cut-off line)"
-            } else {
-                ""
-            }
-        ));
-    }
-    let row = Row::Agent(AgentActivation {
+/// `SubagentStop`: the run's usage from its transcript. A run whose transcript is missing, unreadable
+/// or holds no complete API response is still recorded (the run happened), with zero usage and an
+/// empty `model`: the pipes count it as a run and leave it out of their averages.
+fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Plan {
+    let mut row = AgentActivation {
         timestamp: now,
         session_id: input.session_id.clone(),
         agent_type: input.agent_type.clone().unwrap_or_default(),
         agent_id: input.agent_id.clone().unwrap_or_default(),
         event: AgentEvent::Stop,
-        input_tokens: summary.usage.input,
-        output_tokens: summary.usage.output,
-        cache_read_tokens: summary.usage.cache_read,
-        cache_creation_tokens: summary.usage.cache_creation,
-        duration_ms: summary.duration_ms.unwrap_or(0),
-        model: summary.model.unwrap_or_default(),
-    });
-    Ok(Plan::Rows {
-        rows: vec![row],
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 0,
+        model: String::new(),
+    };
+    let warning = match input.agent_transcript_path.as_deref() {
+        None => Some(
+            "SubagentStop without `agent_transcript_path`; recorded the run without usage"
+                .to_owned(),
+        ),
+        Some(path) => match transcript::scan_file(path) {
+            Err(err) => Some(format!(
+                "cannot read the subagent transcript {}: {err}; recorded the run without usage",
+                path.display()
+            )),
+            Ok(scan) => {
+                let summary = scan.summary();
+                if summary.requests == 0 {
+                    Some(format!(
+                        "no complete API response in the subagent transcript {}{}; recorded the run without usage",
+                        path.display(),
+                        if scan.stats.truncated_tail {
+                            " (it ends in a cut-off line)"
+                        } else {
+                            ""
+                        }
+                    ))
+                } else {
+                    row.input_tokens = summary.usage.input;
+                    row.output_tokens = summary.usage.output;
+                    row.cache_read_tokens = summary.usage.cache_read;
+                    row.cache_creation_tokens = summary.usage.cache_creation;
+                    row.duration_ms = summary.duration_ms.unwrap_or(0);
+                    row.model = summary.model.unwrap_or_default();
+                    scan_warning(path, &scan)
+                }
+            }
+        },
+    };
+    Plan::Rows {
+        rows: vec![Row::Agent(row)],
         durable: true,
         cursors: None,
-        warning: scan_warning(path, &scan),
-    })
+        warning,
+    }
 }
 
 fn scan_warning(path: &Path, scan: &Scan) -> Option<String> {
@@ -193,7 +214,12 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
         for request in &scan.requests {
             rows.push(Row::Request(ApiRequest {
                 timestamp: request.first_ts.unwrap_or(now),
-                session_id: input.session_id.clone(),
+                // A request a fork replayed from its parent stays the parent's: the same row as the
+                // one the parent's SessionEnd sent, so it is counted once.
+                session_id: request
+                    .session_id
+                    .clone()
+                    .unwrap_or_else(|| input.session_id.clone()),
                 model: request.model.clone(),
                 input_tokens: request.usage.input,
                 output_tokens: request.usage.output,
@@ -201,6 +227,8 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
                 cache_creation_tokens: request.usage.cache_creation,
                 cost_usd: request.cost().usd,
                 duration_ms: request.duration_ms().unwrap_or(0),
+                request_id: request.request_id.clone(),
+                message_id: request.message_id.clone(),
             }));
         }
         next.insert(key, scan.cursor);

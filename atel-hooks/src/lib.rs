@@ -87,6 +87,7 @@
 //! let usage = [AgentUsage {
 //!     agent_type: "Explore".into(),
 //!     invocations: 4,
+//!     runs_without_usage: 0,
 //!     total_input: 90_000,
 //!     total_output: 1_200,
 //!     total_cache_read: 60_000,

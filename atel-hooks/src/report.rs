@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::table::{Align, TERMINAL_WIDTH, Table, duration_ms, percent, thousands, tokens, usd};
-use crate::usage::Usage;
+use crate::usage::{AgentUsage, Usage};
 
 /// The tables, one after another; a line saying so when there is no data at all.
 #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
@@ -80,10 +80,13 @@ pub fn render(usage: &Usage) -> String {
             ]);
         }
         let runs: u64 = usage.agents.iter().map(|a| a.invocations).sum();
+        // The average time is over the runs with usage (a run recorded without it has no duration).
+        let measured = |a: &AgentUsage| a.invocations.saturating_sub(a.runs_without_usage);
+        let measured_runs: u64 = usage.agents.iter().map(measured).sum();
         let weighted: f64 = usage
             .agents
             .iter()
-            .map(|a| a.avg_duration_ms * a.invocations as f64)
+            .map(|a| a.avg_duration_ms * measured(a) as f64)
             .sum();
         table.total(vec![
             "Total".into(),
@@ -91,10 +94,10 @@ pub fn render(usage: &Usage) -> String {
             tokens(usage.agents.iter().map(|a| a.total_input).sum()),
             tokens(usage.agents.iter().map(|a| a.total_output).sum()),
             tokens(usage.agents.iter().map(|a| a.total_cache_read).sum()),
-            duration_ms(if runs == 0 {
+            duration_ms(if measured_runs == 0 {
                 0.0
             } else {
-                weighted / runs as f64
+                weighted / measured_runs as f64
             }),
             usd(usage.agents.iter().map(|a| a.est_cost_usd).sum()),
         ]);
@@ -189,7 +192,7 @@ pub fn render(usage: &Usage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::{AgentUsage, ModelCost, SessionSummary, SkillUsage};
+    use crate::usage::{ModelCost, SessionSummary, SkillUsage};
 
     fn usage() -> Usage {
         Usage {
@@ -198,6 +201,7 @@ mod tests {
                 AgentUsage {
                     agent_type: "general-purpose".into(),
                     invocations: 12,
+                    runs_without_usage: 0,
                     total_input: 1_234_567,
                     total_output: 98_765,
                     total_cache_read: 45_678_901,
@@ -207,6 +211,7 @@ mod tests {
                 AgentUsage {
                     agent_type: "a-very-long-custom-agent-name-that-does-not-fit".into(),
                     invocations: 3,
+                    runs_without_usage: 0,
                     total_input: 310,
                     total_output: 99,
                     total_cache_read: 15_600,

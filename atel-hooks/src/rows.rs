@@ -32,6 +32,44 @@ impl Row {
     }
 }
 
+/// An id for a row whose source gave none (a payload without `tool_use_id` or `agent_id`, a spool
+/// line written before rows had ids): `derived:` + a name-based UUID (v5) of what the row holds, so
+/// every copy of the row gets the same one and is still counted once.
+pub fn derived_id(parts: &[&str]) -> String {
+    let name = parts.join("\u{1f}");
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes());
+    format!("derived:{}", id.simple())
+}
+
+fn timestamp_key(ts: &chrono::DateTime<chrono::Utc>) -> String {
+    ts.timestamp_millis().to_string()
+}
+
+/// Gives a row without an id from its source its [`derived_id`].
+fn ensure_id(row: &mut Row) {
+    match row {
+        Row::Agent(agent) if agent.agent_id.is_empty() => {
+            agent.agent_id = derived_id(&[
+                "agent",
+                &agent.session_id,
+                &timestamp_key(&agent.timestamp),
+                &agent.agent_type,
+            ]);
+        }
+        Row::Skill(skill) if skill.tool_use_id.is_empty() => {
+            skill.tool_use_id = derived_id(&[
+                "skill",
+                &skill.session_id,
+                &timestamp_key(&skill.timestamp),
+                &skill.skill_name,
+                &skill.duration_ms.to_string(),
+                if skill.success { "1" } else { "0" },
+            ]);
+        }
+        _ => {}
+    }
+}
+
 /// Rows split by datasource, in their original order within each.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batches {
@@ -44,10 +82,11 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Splits `rows` by datasource.
+    /// Splits `rows` by datasource, giving every row without a source id its [`derived_id`].
     pub fn split(rows: impl IntoIterator<Item = Row>) -> Self {
         let mut batches = Self::default();
-        for row in rows {
+        for mut row in rows {
+            ensure_id(&mut row);
             match row {
                 Row::Agent(row) => batches.agents.push(row),
                 Row::Skill(row) => batches.skills.push(row),
@@ -71,14 +110,37 @@ mod tests {
             skill_name: "fake-skill".into(),
             duration_ms: 14,
             success: true,
+            tool_use_id: "toolu_1".into(),
         });
         let line = serde_json::to_string(&row).unwrap();
         assert_eq!(
             line,
-            r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true}}"#
+            r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true,"tool_use_id":"toolu_1"}}"#
         );
         assert_eq!(row.datasource(), "skill_activations");
         let back: Row = serde_json::from_str(&line).unwrap();
         assert_eq!(back, row);
+    }
+
+    #[test]
+    fn rows_without_a_source_id_get_the_same_derived_id_every_time() {
+        // A spool line written before rows had ids.
+        let old = r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true}}"#;
+        let first = Batches::split([serde_json::from_str::<Row>(old).unwrap()]);
+        let again = Batches::split([serde_json::from_str::<Row>(old).unwrap()]);
+        let id = &first.skills[0].tool_use_id;
+        assert!(id.starts_with("derived:"), "{id}");
+        assert_eq!(id.len(), "derived:".len() + 32);
+        assert_eq!(id, &again.skills[0].tool_use_id);
+        // Another call (a different duration) gets another id; a source id is kept as it is.
+        let other = old.replace(r#""duration_ms":14"#, r#""duration_ms":15"#);
+        let other = Batches::split([serde_json::from_str::<Row>(&other).unwrap()]);
+        assert_ne!(id, &other.skills[0].tool_use_id);
+        let with_id = old.replace(
+            r#""success":true"#,
+            r#""success":true,"tool_use_id":"toolu_9""#,
+        );
+        let kept = Batches::split([serde_json::from_str::<Row>(&with_id).unwrap()]);
+        assert_eq!(kept.skills[0].tool_use_id, "toolu_9");
     }
 }

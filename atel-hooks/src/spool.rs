@@ -405,6 +405,7 @@ mod tests {
             skill_name: "fake-skill".into(),
             duration_ms: n,
             success: true,
+            tool_use_id: format!("toolu_{n}"),
         })
     }
 

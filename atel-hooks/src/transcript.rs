@@ -6,7 +6,7 @@
 //! [`Scan::summary`] aggregates them for `SubagentStop`.
 //!
 //! What is read: the top-level `type` and `timestamp` of every line, and `message.id`, `message.model`,
-//! `message.usage` and `requestId` of `assistant` lines. Message content is skipped without being
+//! `message.usage`, `requestId`, `sessionId` and `requestSessionId` of `assistant` lines. Message content is skipped without being
 //! deserialized; nothing but ids, model names, counts and timestamps is kept.
 //!
 //! Lines are processed only once their `\n` is written. Blank lines are ignored; lines that are not JSON
@@ -121,6 +121,10 @@ pub struct ApiRequestUsage {
     pub request_id: String,
     /// `message.model`, as written (not normalised).
     pub model: String,
+    /// The session that made the request: `requestSessionId` (a forked session's transcript replays
+    /// its parent's lines with the parent's id there), else the line's `sessionId`; `None` when the
+    /// line has neither.
+    pub session_id: Option<String>,
     /// The usage of the copy with the most tokens.
     pub usage: Usage,
     /// Earliest timestamp among the response's lines.
@@ -450,6 +454,11 @@ impl<'c> Scanner<'c> {
             return;
         }
         let request_id = parsed.request_id.as_deref().unwrap_or_default();
+        let session_id = parsed
+            .request_session_id
+            .as_deref()
+            .or(parsed.session_id.as_deref())
+            .filter(|id| !id.is_empty());
         self.remember(message_id, request_id);
         if self
             .cursor
@@ -488,6 +497,7 @@ impl<'c> Scanner<'c> {
                 message_id: message_id.to_owned(),
                 request_id: request_id.to_owned(),
                 model: model.to_owned(),
+                session_id: session_id.map(str::to_owned),
                 usage,
                 first_ts: ts,
                 last_ts: ts,
