@@ -12,8 +12,6 @@ from .engine import Engine, EngineError, quote_ident, quote_string
 from .project import Column, Datasource
 
 _MISSING = object()
-_ROW_RE = re.compile(r"\(at row (\d+)\)")
-_KEY_RE = re.compile(r"while reading the value of key ([^)\s:]+)")
 _INT_RE = re.compile(r"^(?:LowCardinality\()?(?:Nullable\()?(U?)Int(8|16|32|64|128|256)\)*$")
 _PATH_PART_RE = re.compile(r"\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(:|\*|\d+)\]|\.?([^.\[\]]+)")
 
@@ -164,14 +162,12 @@ class Ingestor:
                 good.extend(rest)
                 break
             except EngineError as exc:
-                row = _ROW_RE.search(exc.message)
-                if not row or not 1 <= int(row.group(1)) <= len(rest):
+                if exc.row is None or not 1 <= exc.row <= len(rest):
                     raise
-                index = int(row.group(1)) - 1
+                index = exc.row - 1
                 good.extend(rest[:index])
                 values = rest[index][0]
-                key = _KEY_RE.search(exc.message)
-                column = key.group(1).strip("`'\"") if key else ""
+                column = exc.key or ""
                 rejected.append(_Rejected(values, column, _row_error(ds, column, values, exc)))
                 rest = rest[index + 1 :]
         return good

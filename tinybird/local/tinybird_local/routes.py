@@ -29,12 +29,6 @@ PIPE_FORMATS = {
     "ndjson": ("JSONEachRow", "application/x-ndjson"),
     "csv": ("CSVWithNames", "text/csv"),
 }
-_UNKNOWN_TABLE_RES = (
-    re.compile(r"identifier '([^']+)'"),
-    re.compile(r"Table (\S+) does not exist"),
-    re.compile(r"Could not find table: (\S+)"),
-    re.compile(r"Database (\S+) does not exist"),
-)
 _SQL_ALLOWED = ("SELECT", "WITH", "DESCRIBE", "DESC")
 WORKSPACE_ID = "00000000-0000-0000-0000-000000000001"
 
@@ -266,18 +260,9 @@ class Api:
         try:
             return self.engine.query(sql, fmt)
         except EngineError as exc:
-            if exc.code in (60, 81):
-                raise HttpError(unknown_table_status, f"Resource '{_missing_name(exc)}' not found") from None
+            if exc.unknown is not None:
+                raise HttpError(unknown_table_status, f"Resource '{exc.unknown}' not found") from None
             raise HttpError(400, f"[Error] {exc.short}") from None
-
-
-def _missing_name(exc: EngineError) -> str:
-    for pattern in _UNKNOWN_TABLE_RES:
-        match = pattern.search(exc.message)
-        if match:
-            name = match.group(1).strip("`'\".")
-            return name.removeprefix("default.")
-    return "unknown"
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
