@@ -179,8 +179,7 @@ class Api:
         name = request.arg("name")
         if not name:
             raise HttpError(400, "The 'name' parameter is required")
-        ds = self.workspace.live.datasources.get(name)
-        if ds is None:
+        if name not in self.workspace.live.datasources:
             raise HttpError(404, f"Data Source '{name}' not found")
         body = request.body(MAX_EVENTS_BODY)
         encoding = (request.headers.get("Content-Encoding") or "").lower()
@@ -196,7 +195,10 @@ class Api:
         except UnicodeDecodeError:
             raise HttpError(400, "The body is not valid UTF-8") from None
         try:
-            result = self.ingestor.ingest(ds, text)
+            # Looked up again under the engine lock: a deploy may swap the table meanwhile.
+            result = self.ingestor.ingest(lambda: self.workspace.live.datasources.get(name), text)
+        except LookupError:
+            raise HttpError(404, f"Data Source '{name}' not found") from None
         except EngineError as exc:
             # The rows were checked first, so this is a materialized view failing on them: the
             # datasource may have been written (Tinybird's 422 "partial" case).
