@@ -139,7 +139,7 @@ def test_error_unknown_database(engine) -> None:
 
 
 def test_error_input_row_and_key(engine) -> None:
-    rows = "{\"a\":1,\"b\":[]}\n{\"a\":\"x\",\"b\":[]}"
+    rows = '{"a":1,"b":[]}\n{"a":"x","b":[]}'
     exc = _error(
         engine,
         f"SELECT count() FROM format(JSONEachRow, 'a UInt64, b Array(String)', '{rows}') "
@@ -149,7 +149,7 @@ def test_error_input_row_and_key(engine) -> None:
     assert "While executing" in exc.message and "While executing" not in exc.short
     exc = _error(
         engine,
-        "SELECT count() FROM format(JSONEachRow, 'a UInt64, b Array(String)', '{\"a\":1,\"b\":\"s\"}') "
+        'SELECT count() FROM format(JSONEachRow, \'a UInt64, b Array(String)\', \'{"a":1,"b":"s"}\') '
         "SETTINGS input_format_parallel_parsing = 0",
     )
     assert (exc.row, exc.key) == (1, "b")

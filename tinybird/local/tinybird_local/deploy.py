@@ -310,7 +310,6 @@ class Workspace:
                 target = quote_ident(pipe.output_node.datasource)
                 self.engine.execute(f"CREATE MATERIALIZED VIEW {quote_ident(pipe.mv_name)} TO {target} AS {sql}")
 
-
     def _backfill(self, new: Project, plan: Plan) -> dict[str, str]:
         """Create each rewritten datasource under a scratch name and fill it from the live rows."""
         staged: dict[str, str] = {}

@@ -86,7 +86,9 @@ def alter_clauses(old: Datasource, new: Datasource) -> list[str] | None:
         clauses.append(f"MODIFY COLUMN {definition}")
     for i, (column, definition) in enumerate(zip(new.columns, new.column_defs)):
         if column.name not in before:
-            clauses.append(f"ADD COLUMN {definition}" + (f" AFTER {quote_ident(new.columns[i - 1].name)}" if i else " FIRST"))
+            clauses.append(
+                f"ADD COLUMN {definition}" + (f" AFTER {quote_ident(new.columns[i - 1].name)}" if i else " FIRST")
+            )
     clauses += [f"ADD {sql}" for n, sql in new.indexes.items() if old.indexes.get(n) != sql]
     if old.ttl != new.ttl:
         clauses.append(f"MODIFY TTL {new.ttl}" if new.ttl else "REMOVE TTL")
