@@ -153,3 +153,47 @@ def test_error_input_row_and_key(engine) -> None:
         "SETTINGS input_format_parallel_parsing = 0",
     )
     assert (exc.row, exc.key) == (1, "b")
+
+
+# ---- schema evolution: which method a change gets -----------------------------------------------
+
+
+def _ds(schema: str, engine: str = 'ENGINE "MergeTree"\nENGINE_SORTING_KEY "a"\n', extra: str = ""):
+    files = {"datasources/t.datasource": f"SCHEMA >\n    {schema}\n\n{engine}{extra}"}
+    project, errors = parse_project(files)
+    assert errors == []
+    return project.datasources["t"]
+
+
+def test_evolution_methods() -> None:
+    from tinybird_local.migrate import evolve
+
+    base = _ds("`a` String `json:$.a`,\n    `b` Int32 `json:$.b`")
+    assert evolve(base, _ds("`a` String `json:$.a`,\n    `b` Int32 `json:$.other`")) is None  # a JSON path only
+    assert evolve(base, _ds(
+        "`a` String `json:$.a`,\n    `n` UInt8 `json:$.n` DEFAULT 1,\n    `b` Nullable(Int32) `json:$.b`",
+        'ENGINE "MergeTree"\nENGINE_SORTING_KEY "a"\nENGINE_TTL "now() + 1"\n',
+    )).clauses == [
+        "MODIFY COLUMN `b` Nullable(Int32)",
+        "ADD COLUMN `n` UInt8 DEFAULT 1 AFTER `a`",
+        "MODIFY TTL now() + 1",
+    ]  # fmt: skip
+    assert evolve(base, _ds("`a` String `json:$.a`")).clauses == ["DROP COLUMN `b`"]
+
+    copy = evolve(base, _ds("`b` Int32 `json:$.b`,\n    `a` String `json:$.a`"))  # reordered
+    assert (copy.method, copy.select, copy.columns) == ("backfill", "SELECT `b`, `a`", ["b", "a"])
+    resorted = evolve(
+        base, _ds("`a` String `json:$.a`,\n    `b` Int32 `json:$.b`", 'ENGINE "MergeTree"\nENGINE_SORTING_KEY "b"\n')
+    )
+    assert (resorted.method, resorted.select, resorted.forward_query) == ("backfill", "SELECT `a`, `b`", False)
+
+    retyped = evolve(base, _ds("`a` String `json:$.a`,\n    `b` Int64 `json:$.b`"))
+    assert (retyped.method, retyped.reason) == ("incompatible", "column 'b' changes type from Int32 to Int64")
+    forward = evolve(
+        base,
+        _ds(
+            "`a` String `json:$.a`,\n    `b` Int64 `json:$.b`",
+            extra="\nFORWARD_QUERY >\n    SELECT a, toInt64(b) AS b;\n",
+        ),
+    )
+    assert (forward.method, forward.select, forward.columns) == ("backfill", "SELECT a, toInt64(b) AS b", ["a", "b"])

@@ -75,7 +75,8 @@ def alter_clauses(old: Datasource, new: Datasource) -> list[str] | None:
     after = {c.name: (c, d) for c, d in zip(new.columns, new.column_defs)}
     if [n for n in before if n in after] != [n for n in after if n in before]:
         return None  # kept columns reordered
-    clauses = [f"DROP INDEX {quote_ident(n)}" for n, sql in old.indexes.items() if new.indexes.get(n) != sql]
+    # IF [NOT] EXISTS: tables created before this server made indexes have none.
+    clauses = [f"DROP INDEX IF EXISTS {quote_ident(n)}" for n, sql in old.indexes.items() if new.indexes.get(n) != sql]
     clauses += [f"DROP COLUMN {quote_ident(n)}" for n in before if n not in after]
     for name, (column, definition) in after.items():
         if name not in before or before[name][1] == definition:
@@ -89,7 +90,11 @@ def alter_clauses(old: Datasource, new: Datasource) -> list[str] | None:
             clauses.append(
                 f"ADD COLUMN {definition}" + (f" AFTER {quote_ident(new.columns[i - 1].name)}" if i else " FIRST")
             )
-    clauses += [f"ADD {sql}" for n, sql in new.indexes.items() if old.indexes.get(n) != sql]
+    clauses += [
+        "ADD " + sql.replace("INDEX ", "INDEX IF NOT EXISTS ", 1)
+        for n, sql in new.indexes.items()
+        if old.indexes.get(n) != sql
+    ]
     if old.ttl != new.ttl:
         clauses.append(f"MODIFY TTL {new.ttl}" if new.ttl else "REMOVE TTL")
     return clauses
