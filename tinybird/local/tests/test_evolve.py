@@ -410,3 +410,28 @@ def test_a_forward_query_on_a_new_or_unchanged_datasource_is_ignored(tmp_path: P
             assert_still_v1(server)
     finally:
         server.stop()
+
+
+def test_a_forward_query_left_in_the_file_runs_again_on_the_next_change(v1: Server) -> None:
+    """Like on Tinybird: keep a FORWARD_QUERY after its migration and the next change of that
+    datasource, even one an ALTER would do, runs it again over rows it already migrated."""
+    assert v1.deploy(project(API_REQUESTS_V2), auto_promote="true").json["result"] == "success"
+    new = request("2026-03-03 08:00:00.000", "opus", 7, 0.125, request_id="req_1", message_id="msg_1")
+    v1.ingest("api_requests", [new])
+    longer_ttl = API_REQUESTS_V2.replace("toIntervalDay(365)", "toIntervalDay(730)")
+
+    without = longer_ttl.replace(FORWARD_QUERY, "")
+    reply = v1.deploy(project(without), check="true").json["deployment"]
+    assert (reply["data_movements"], reply["feedback"][0]["message"]) == (
+        [],
+        "This datasource will be updated using ALTER TABLE. No data movement or backfill required.",
+    )
+
+    reply = v1.deploy(project(longer_ttl), auto_promote="true").json["deployment"]
+    assert reply["data_movements"] == [
+        {"datasource_name": "api_requests", "kind": "backfill_with_forward_query", "source_mv_name": None}
+    ]
+    assert "Without it, this change would be an ALTER" in reply["feedback"][0]["message"]
+    assert table(
+        v1, "SELECT request_id, startsWith(message_id, 'legacy:') FROM api_requests WHERE input_tokens = 7"
+    ) == [["", "1"]]

@@ -31,13 +31,20 @@ class Evolution:
     columns: list[str] = field(default_factory=list)  # the columns it fills (the others get defaults)
     forward_query: bool = False  # `select` is the datafile's FORWARD_QUERY
     reason: str = ""  # why an incompatible change needs a FORWARD_QUERY
+    alterable: bool = False  # a FORWARD_QUERY is used where ALTERs alone would have done
 
     @property
     def feedback(self) -> str:
         if self.method == ALTER:
             return "This datasource will be updated using ALTER TABLE. No data movement or backfill required."
         if self.forward_query:
-            return "This datasource will be rebuilt and backfilled from the live deployment with its FORWARD_QUERY."
+            text = "This datasource will be rebuilt and backfilled from the live deployment with its FORWARD_QUERY."
+            if self.alterable:
+                text += (
+                    " Without it, this change would be an ALTER: a FORWARD_QUERY left in the file after its "
+                    "migration runs again over the rows it already migrated."
+                )
+            return text
         return (
             "This datasource will be rebuilt and backfilled from the live deployment "
             "(its columns keep their types, so no FORWARD_QUERY is needed)."
@@ -49,8 +56,10 @@ def evolve(old: Datasource, new: Datasource) -> Evolution | None:
     if old.fingerprint() == new.fingerprint():
         return None
     if new.forward_query:
-        names = [c.name for c in new.columns]
-        return Evolution(BACKFILL, select=strip_sql(new.forward_query), columns=names, forward_query=True)
+        names, alterable = [c.name for c in new.columns], alter_clauses(old, new) is not None
+        return Evolution(
+            BACKFILL, select=strip_sql(new.forward_query), columns=names, forward_query=True, alterable=alterable
+        )
     clauses = alter_clauses(old, new)
     if clauses is not None:
         return Evolution(ALTER, clauses=clauses)
