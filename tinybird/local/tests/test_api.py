@@ -39,6 +39,12 @@ def test_tokens_health_and_workspace(server: Server) -> None:
     assert server.call("GET", "/v0/regions").json["regions"][0]["api_host"] == server.url
 
 
+def test_paths_are_matched_whole(server: Server) -> None:
+    assert server.call("GET", "/v1/workspaces").status == 405  # POST only; not answered as /v1/workspace
+    assert server.call("GET", "/v1/workspacesx").status == 404
+    assert server.call("GET", "/v0/nope").status == 404
+
+
 def test_wrong_or_missing_token_is_403(server: Server) -> None:
     for token in (None, "p.wrong"):
         for method, path in (("GET", "/v0/pipes/usage.json"), ("GET", "/v0/sql"), ("POST", "/v0/events")):

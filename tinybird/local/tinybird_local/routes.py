@@ -29,12 +29,6 @@ PIPE_FORMATS = {
     "ndjson": ("JSONEachRow", "application/x-ndjson"),
     "csv": ("CSVWithNames", "text/csv"),
 }
-_UNKNOWN_TABLE_RES = (
-    re.compile(r"identifier '([^']+)'"),
-    re.compile(r"Table (\S+) does not exist"),
-    re.compile(r"Could not find table: (\S+)"),
-    re.compile(r"Database (\S+) does not exist"),
-)
 _SQL_ALLOWED = ("SELECT", "WITH", "DESCRIBE", "DESC")
 WORKSPACE_ID = "00000000-0000-0000-0000-000000000001"
 
@@ -185,8 +179,7 @@ class Api:
         name = request.arg("name")
         if not name:
             raise HttpError(400, "The 'name' parameter is required")
-        ds = self.workspace.live.datasources.get(name)
-        if ds is None:
+        if name not in self.workspace.live.datasources:
             raise HttpError(404, f"Data Source '{name}' not found")
         body = request.body(MAX_EVENTS_BODY)
         encoding = (request.headers.get("Content-Encoding") or "").lower()
@@ -202,7 +195,10 @@ class Api:
         except UnicodeDecodeError:
             raise HttpError(400, "The body is not valid UTF-8") from None
         try:
-            result = self.ingestor.ingest(ds, text)
+            # Looked up again under the engine lock: a deploy may swap the table meanwhile.
+            result = self.ingestor.ingest(lambda: self.workspace.live.datasources.get(name), text)
+        except LookupError:
+            raise HttpError(404, f"Data Source '{name}' not found") from None
         except EngineError as exc:
             # The rows were checked first, so this is a materialized view failing on them: the
             # datasource may have been written (Tinybird's 422 "partial" case).
@@ -266,18 +262,9 @@ class Api:
         try:
             return self.engine.query(sql, fmt)
         except EngineError as exc:
-            if exc.code in (60, 81):
-                raise HttpError(unknown_table_status, f"Resource '{_missing_name(exc)}' not found") from None
+            if exc.unknown is not None:
+                raise HttpError(unknown_table_status, f"Resource '{exc.unknown}' not found") from None
             raise HttpError(400, f"[Error] {exc.short}") from None
-
-
-def _missing_name(exc: EngineError) -> str:
-    for pattern in _UNKNOWN_TABLE_RES:
-        match = pattern.search(exc.message)
-        if match:
-            name = match.group(1).strip("`'\".")
-            return name.removeprefix("default.")
-    return "unknown"
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
