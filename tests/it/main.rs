@@ -5,6 +5,7 @@
 
 mod deploy;
 mod ingest;
+mod migrate;
 mod oracle;
 mod pipes;
 mod pricing_fixtures;
