@@ -83,15 +83,16 @@ pub use schema::{
     ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Pipe, PipeSchema,
 };
 
-/// Not public API: paths used by the code the macros generate.
+/// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
+    pub use crate::client::TinybirdClient;
+    pub use crate::error::Error;
+    pub use crate::param::{ParamValue, TemplateType, accepts};
     pub use crate::schema::{
-        ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Node, Param,
+        ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Node, Param, Pipe,
+        PipeSchema,
     };
-    pub use serde;
-    pub use std::borrow::Cow;
     pub use std::boxed::Box;
     pub use std::string::String;
     pub use std::vec::Vec;

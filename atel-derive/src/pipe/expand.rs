@@ -95,7 +95,7 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
         #item
 
         #[automatically_derived]
-        impl ::atel_sdk::Pipe for #ident {
+        impl ::atel_sdk::__private::Pipe for #ident {
             const NAME: &'static str = #name;
             type Output = #output;
 
@@ -105,8 +105,8 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
                 pairs
             }
 
-            fn schema() -> ::atel_sdk::PipeSchema {
-                ::atel_sdk::PipeSchema {
+            fn schema() -> ::atel_sdk::__private::PipeSchema {
+                ::atel_sdk::__private::PipeSchema {
                     name: #name,
                     description: #pipe_description,
                     nodes: ::atel_sdk::__private::Vec::from([#(#nodes),*]),
@@ -126,7 +126,7 @@ fn ext_trait(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
     let args = pipe.fields.iter().map(|f| f.ident);
     let body = quote! {
         let params = #ident { #(#args),* };
-        async move { ::atel_sdk::TinybirdClient::query(self, &params).await }
+        async move { ::atel_sdk::__private::TinybirdClient::query(self, &params).await }
     };
     ext_trait_with(
         &pipe.item,
@@ -158,7 +158,7 @@ pub(crate) fn ext_trait_with(
     let method_doc = format!("Queries the `{pipe_name}` endpoint with these params ([`{ident}`]).");
     let future = quote! {
         impl ::core::future::Future<
-            Output = ::core::result::Result<::atel_sdk::__private::Vec<#output>, ::atel_sdk::Error>,
+            Output = ::core::result::Result<::atel_sdk::__private::Vec<#output>, ::atel_sdk::__private::Error>,
         > + ::core::marker::Send
     };
     quote! {
@@ -170,7 +170,7 @@ pub(crate) fn ext_trait_with(
         }
 
         #[automatically_derived]
-        impl #trait_ident for ::atel_sdk::TinybirdClient {
+        impl #trait_ident for ::atel_sdk::__private::TinybirdClient {
             #[allow(clippy::too_many_arguments)]
             fn #method(&self, #(#args: #tys),*) -> #future {
                 #body

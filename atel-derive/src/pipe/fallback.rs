@@ -34,7 +34,7 @@ pub(crate) fn fallback(pipe: &Pipe<'_>, params: &[Param], error: &syn::Error) ->
         #item
 
         #[automatically_derived]
-        impl ::atel_sdk::Pipe for #ident {
+        impl ::atel_sdk::__private::Pipe for #ident {
             const NAME: &'static str = #name;
             type Output = #output;
 
@@ -42,7 +42,7 @@ pub(crate) fn fallback(pipe: &Pipe<'_>, params: &[Param], error: &syn::Error) ->
                 ::core::unimplemented!()
             }
 
-            fn schema() -> ::atel_sdk::PipeSchema {
+            fn schema() -> ::atel_sdk::__private::PipeSchema {
                 ::core::unimplemented!()
             }
         }

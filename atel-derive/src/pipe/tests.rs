@@ -29,7 +29,7 @@ fn expands_impl_checks_and_typed_method() {
         }
 
         #[automatically_derived]
-        impl ::atel_sdk::Pipe for Usage {
+        impl ::atel_sdk::__private::Pipe for Usage {
             const NAME: &'static str = "usage";
             type Output = Row;
 
@@ -54,8 +54,8 @@ fn expands_impl_checks_and_typed_method() {
                 pairs
             }
 
-            fn schema() -> ::atel_sdk::PipeSchema {
-                ::atel_sdk::PipeSchema {
+            fn schema() -> ::atel_sdk::__private::PipeSchema {
+                ::atel_sdk::__private::PipeSchema {
                     name: "usage",
                     description: ::core::option::Option::Some("Usage."),
                     nodes: ::atel_sdk::__private::Vec::from([::atel_sdk::__private::Node {
@@ -105,18 +105,18 @@ fn expands_impl_checks_and_typed_method() {
             #[doc = "Queries the `usage` endpoint with these params ([`Usage`])."]
             #[allow(clippy::too_many_arguments)]
             fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::Error>,
+                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>,
             > + ::core::marker::Send;
         }
 
         #[automatically_derived]
-        impl UsageExt for ::atel_sdk::TinybirdClient {
+        impl UsageExt for ::atel_sdk::__private::TinybirdClient {
             #[allow(clippy::too_many_arguments)]
             fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::Error>,
+                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>,
             > + ::core::marker::Send {
                 let params = Usage { days, m };
-                async move { ::atel_sdk::TinybirdClient::query(self, &params).await }
+                async move { ::atel_sdk::__private::TinybirdClient::query(self, &params).await }
             }
         }
     };
@@ -151,7 +151,7 @@ fn errors_are_collected_and_the_struct_survives() {
     );
     // The struct is still there without `#[param]`, with stub impls so uses of it type-check.
     assert!(output.contains("struct Usage { days : u64 , unused : String , }"));
-    assert!(output.contains("impl :: atel_sdk :: Pipe for Usage"));
+    assert!(output.contains("impl :: atel_sdk :: __private :: Pipe for Usage"));
     assert!(output.contains("trait UsageExt"));
 }
 
