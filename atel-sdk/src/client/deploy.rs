@@ -96,7 +96,7 @@ impl TinybirdClient {
         let files = project_files(dir.as_ref())?;
         let url = self.url("/v1/build");
         let reply = self
-            .send_once("POST", "/v1/build", |http| {
+            .send_at_most_once("POST", "/v1/build", |http| {
                 http.post(&url).multipart(multipart(&files))
             })
             .await?;
@@ -147,7 +147,7 @@ impl TinybirdClient {
         }
         let url = self.url("/v1/deploy");
         let reply = self
-            .send_once("POST", "/v1/deploy", |http| {
+            .send_at_most_once("POST", "/v1/deploy", |http| {
                 http.post(&url).query(&query).multipart(multipart(&files))
             })
             .await?;
