@@ -40,14 +40,18 @@ impl Grammar {
         Ok(())
     }
 
-    /// Stores `value` in `slot`, or reports a repeated key (on the key) and keeps the first value.
-    pub(crate) fn set<T>(
+    /// Reads the key's value with `read` (which reports a bad one) into `slot`; a repeated key is
+    /// reported on the key and the first value kept.
+    pub(crate) fn read<T>(
         &self,
         cx: &mut Ctxt,
         meta: &ParseNestedMeta<'_>,
         slot: &mut Option<T>,
-        value: T,
-    ) {
+        read: impl FnOnce(&mut Ctxt, &ParseNestedMeta<'_>) -> syn::Result<Option<T>>,
+    ) -> syn::Result<()> {
+        let Some(value) = read(cx, meta)? else {
+            return Ok(());
+        };
         if slot.is_some() {
             cx.error_spanned_by(
                 &meta.path,
@@ -56,40 +60,25 @@ impl Grammar {
         } else {
             *slot = Some(value);
         }
-    }
-
-    /// Reads `key = "..."` into `slot`.
-    pub(crate) fn string(
-        &self,
-        cx: &mut Ctxt,
-        meta: &ParseNestedMeta<'_>,
-        slot: &mut Option<LitStr>,
-    ) -> syn::Result<()> {
-        if let Some(lit) = string_value(cx, meta)? {
-            self.set(cx, meta, slot, lit);
-        }
         Ok(())
     }
+}
 
-    /// Reads a bare-word flag into `slot` (the key's tokens, for spans), reporting a value given to it.
-    pub(crate) fn flag(
-        &self,
-        cx: &mut Ctxt,
-        meta: &ParseNestedMeta<'_>,
-        slot: &mut Option<TokenStream>,
-    ) -> syn::Result<()> {
-        if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
-            let value = value_tokens(meta)?;
-            let key = key_name(&meta.path);
-            cx.error_spanned_by(
-                value,
-                format!("`{key}` is a flag and takes no value, write `{key}` alone"),
-            );
-            return Ok(());
-        }
-        self.set(cx, meta, slot, meta.path.to_token_stream());
-        Ok(())
+/// A bare-word flag: the key's tokens (for spans), or `None` after reporting a value given to it.
+pub(crate) fn flag_value(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<Option<TokenStream>> {
+    if meta.input.is_empty() || meta.input.peek(Token![,]) {
+        return Ok(Some(meta.path.to_token_stream()));
     }
+    let value = value_tokens(meta)?;
+    let key = key_name(&meta.path);
+    cx.error_spanned_by(
+        value,
+        format!("`{key}` is a flag and takes no value, write `{key}` alone"),
+    );
+    Ok(None)
 }
 
 /// `key = "..."`: the literal, or `None` after reporting a missing or non-string value.

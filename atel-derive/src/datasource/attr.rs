@@ -11,7 +11,9 @@ use syn::{Attribute, LitStr, Token};
 
 use super::case::RenameRule;
 use crate::ctxt::Ctxt;
-use crate::meta::{Grammar, is_resource_name, key_name, list, skip_value};
+use crate::meta::{
+    Grammar, flag_value, is_resource_name, key_name, list, skip_value, string_value,
+};
 
 /// The engines Tinybird accepts in `ENGINE`.
 pub(crate) const ENGINES: &[&str] = &[
@@ -93,8 +95,7 @@ impl Container {
         for attr in attrs {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
-                    let key = key_name(&meta.path);
-                    let slot = match key.as_str() {
+                    let slot = match key_name(&meta.path).as_str() {
                         "name" => &mut this.name,
                         "description" => &mut this.description,
                         "engine" => &mut this.engine,
@@ -106,7 +107,7 @@ impl Container {
                         "forward_query" => &mut this.forward_query,
                         _ => return CONTAINER.unknown_key(cx, &meta),
                     };
-                    CONTAINER.string(cx, &meta, slot)
+                    CONTAINER.read(cx, &meta, slot, string_value)
                 });
                 if let Err(error) = result {
                     cx.syn_error(error);
@@ -194,19 +195,18 @@ impl Field {
         for attr in attrs {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
-                    let key = key_name(&meta.path);
-                    let slot = match key.as_str() {
+                    let slot = match key_name(&meta.path).as_str() {
                         "type" => &mut this.ty,
                         "json_path" => &mut this.json_path,
                         "default" => &mut this.default,
                         "codec" => &mut this.codec,
                         "low_cardinality" => {
-                            return FIELD.flag(cx, &meta, &mut this.low_cardinality);
+                            return FIELD.read(cx, &meta, &mut this.low_cardinality, flag_value);
                         }
-                        "skip" => return FIELD.flag(cx, &meta, &mut this.skip),
+                        "skip" => return FIELD.read(cx, &meta, &mut this.skip, flag_value),
                         _ => return FIELD.unknown_key(cx, &meta),
                     };
-                    FIELD.string(cx, &meta, slot)
+                    FIELD.read(cx, &meta, slot, string_value)
                 });
                 if let Err(error) = result {
                     cx.syn_error(error);

@@ -15,7 +15,7 @@ use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, LitStr, Type, UnOp};
 
 use super::template::Literal;
 use crate::ctxt::Ctxt;
-use crate::meta::{self, Grammar, is_resource_name};
+use crate::meta::{self, Grammar, flag_value, is_resource_name, string_value};
 
 /// `#[pipe(...)]`.
 const PIPE: Grammar = Grammar {
@@ -90,14 +90,12 @@ impl Pipe {
         let parser = syn::meta::parser(|meta| {
             let key = meta::key_name(&meta.path);
             match key.as_str() {
-                "name" => PIPE.string(cx, &meta, &mut this.name)?,
-                "description" => PIPE.string(cx, &meta, &mut this.description)?,
-                "method" => PIPE.string(cx, &meta, &mut this.method)?,
-                "output" => {
-                    if let Some(ty) = meta::value(cx, &meta, "RowType", "a type")? {
-                        PIPE.set(cx, &meta, &mut this.output, ty);
-                    }
-                }
+                "name" => PIPE.read(cx, &meta, &mut this.name, string_value)?,
+                "description" => PIPE.read(cx, &meta, &mut this.description, string_value)?,
+                "method" => PIPE.read(cx, &meta, &mut this.method, string_value)?,
+                "output" => PIPE.read(cx, &meta, &mut this.output, |cx, meta| {
+                    meta::value(cx, meta, "RowType", "a type")
+                })?,
                 "node" => this.nodes.extend(Node::from_ast(cx, &meta)?),
                 _ => PIPE.unknown_key(cx, &meta)?,
             }
@@ -183,11 +181,11 @@ impl Node {
         let result = node.parse_nested_meta(|meta| {
             let key = meta::key_name(&meta.path);
             match key.as_str() {
-                "name" => NODE.string(cx, &meta, &mut this.name)?,
-                "description" => NODE.string(cx, &meta, &mut this.description)?,
+                "name" => NODE.read(cx, &meta, &mut this.name, string_value)?,
+                "description" => NODE.read(cx, &meta, &mut this.description, string_value)?,
                 "sql" | "sql_file" => {
                     let had_sql = this.written.contains("sql") || this.written.contains("sql_file");
-                    if let Some(lit) = meta::string_value(cx, &meta)? {
+                    if let Some(lit) = string_value(cx, &meta)? {
                         this.read_sql(cx, &meta, had_sql, lit);
                     }
                 }
@@ -243,10 +241,10 @@ impl Param {
             }
             let result = attr.parse_nested_meta(|meta| {
                 match meta::key_name(&meta.path).as_str() {
-                    "default" => this.read_default(cx, &meta)?,
-                    "required" => PARAM.flag(cx, &meta, &mut this.required)?,
-                    "description" => PARAM.string(cx, &meta, &mut this.description)?,
-                    "rename" => PARAM.string(cx, &meta, &mut this.rename)?,
+                    "default" => PARAM.read(cx, &meta, &mut this.default, default_value)?,
+                    "required" => PARAM.read(cx, &meta, &mut this.required, flag_value)?,
+                    "description" => PARAM.read(cx, &meta, &mut this.description, string_value)?,
+                    "rename" => PARAM.read(cx, &meta, &mut this.rename, string_value)?,
                     _ => PARAM.unknown_key(cx, &meta)?,
                 }
                 Ok(())
@@ -257,21 +255,24 @@ impl Param {
         }
         this
     }
+}
 
-    /// `default = <literal>`: a number (possibly negative), a string or a bool.
-    fn read_default(&mut self, cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-        let Some(value) = meta::value::<Expr>(cx, meta, "7", "a literal")? else {
-            return Ok(());
-        };
-        match rust_literal(&value) {
-            Some(literal) => PARAM.set(cx, meta, &mut self.default, (value, literal)),
-            None => cx.error_spanned_by(
-                &value,
-                "expected a literal default: a number, a string or a bool",
-            ),
-        }
-        Ok(())
-    }
+/// `default = <literal>`: a number (possibly negative), a string or a bool, and its value.
+fn default_value(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<Option<(Expr, Literal)>> {
+    let Some(value) = meta::value::<Expr>(cx, meta, "7", "a literal")? else {
+        return Ok(None);
+    };
+    let Some(literal) = rust_literal(&value) else {
+        cx.error_spanned_by(
+            &value,
+            "expected a literal default: a number, a string or a bool",
+        );
+        return Ok(None);
+    };
+    Ok(Some((value, literal)))
 }
 
 /// Reads `sql_file` against `CARGO_MANIFEST_DIR`, for checking; the expansion `include_str!`s it too so
