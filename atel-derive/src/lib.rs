@@ -4,6 +4,7 @@ use proc_macro::TokenStream;
 
 mod ctxt;
 mod datasource;
+mod meta;
 mod pipe;
 
 /// Derives `atel_sdk::Datasource` for a row struct: one column per field, named by the JSON key serde

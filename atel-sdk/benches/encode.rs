@@ -3,6 +3,11 @@
 //! Run: `cargo bench -p atel-sdk --bench encode -- --warm-up-time 1 --measurement-time 3`.
 //! Target: at least 2 M rows/s per core for encoding.
 
+#![allow(
+    missing_docs,
+    reason = "`criterion_group!` writes an undocumented `pub fn benches`"
+)]
+
 use std::hint::black_box;
 
 use atel_sdk::client::{DEFAULT_MAX_BODY_BYTES, ndjson};

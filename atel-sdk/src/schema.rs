@@ -1,7 +1,8 @@
 //! The model of a Tinybird project as Rust values: datasources, pipes and ClickHouse column types.
 //!
-//! `#[derive(Datasource)]` and `#[pipe(...)]` generate implementations of the traits here; the
-//! [`datafile`](crate::datafile) module renders them as `.datasource` / `.pipe` text.
+//! Plain data: the [`datafile`](crate::datafile) module renders it as `.datasource` / `.pipe` text, and
+//! the [`Datasource`](crate::Datasource) / [`Pipe`](crate::Pipe) traits (in
+//! [`resource`](crate::resource)) return it for a Rust type.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -271,20 +272,6 @@ pub struct DatasourceSchema {
     pub forward_query: Option<&'static str>,
 }
 
-/// A row type of a Tinybird datasource. Derive it with `#[derive(Datasource)]`.
-pub trait Datasource {
-    /// The datasource name.
-    const NAME: &'static str;
-
-    /// The full schema.
-    fn schema() -> DatasourceSchema;
-
-    /// The `.datasource` file text.
-    fn datafile() -> String {
-        crate::datafile::render_datasource(&Self::schema())
-    }
-}
-
 /// The node of a pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
@@ -322,25 +309,6 @@ pub struct PipeSchema {
     pub nodes: Vec<Node>,
     /// The template parameters.
     pub params: Vec<Param>,
-}
-
-/// The parameters of a Tinybird endpoint, with its typed output row. Generate it with `#[pipe(...)]`.
-pub trait Pipe {
-    /// The pipe name.
-    const NAME: &'static str;
-    /// One row of the endpoint's `data`.
-    type Output: serde::de::DeserializeOwned;
-
-    /// The parameters as query pairs; `None` values are left out.
-    fn params(&self) -> Vec<(&'static str, String)>;
-
-    /// The full schema.
-    fn schema() -> PipeSchema;
-
-    /// The `.pipe` file text.
-    fn datafile() -> String {
-        crate::datafile::render_pipe(&Self::schema())
-    }
 }
 
 #[cfg(test)]

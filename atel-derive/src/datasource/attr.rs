@@ -7,10 +7,13 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
+use syn::{Attribute, LitStr, Token};
 
 use super::case::RenameRule;
 use crate::ctxt::Ctxt;
+use crate::meta::{
+    Grammar, flag_value, is_resource_name, key_name, list, skip_value, string_value,
+};
 
 /// The engines Tinybird accepts in `ENGINE`.
 pub(crate) const ENGINES: &[&str] = &[
@@ -23,37 +26,34 @@ pub(crate) const ENGINES: &[&str] = &[
     "Null",
 ];
 
-/// The keys of `#[tinybird(...)]` on the struct.
-const CONTAINER_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "engine",
-    "sorting_key",
-    "partition_key",
-    "ttl",
-    "ver",
-    "settings",
-    "forward_query",
-];
+/// `#[tinybird(...)]` on the struct.
+const CONTAINER: Grammar = Grammar {
+    what: "tinybird attribute",
+    keys: &[
+        "name",
+        "description",
+        "engine",
+        "sorting_key",
+        "partition_key",
+        "ttl",
+        "ver",
+        "settings",
+        "forward_query",
+    ],
+};
 
-/// The keys of `#[tinybird(...)]` on a field.
-const FIELD_KEYS: &[&str] = &[
-    "type",
-    "low_cardinality",
-    "json_path",
-    "default",
-    "codec",
-    "skip",
-];
-
-/// `` `a`, `b`, `c` ``
-pub(crate) fn list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|item| format!("`{item}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// `#[tinybird(...)]` on a field.
+const FIELD: Grammar = Grammar {
+    what: "tinybird field attribute",
+    keys: &[
+        "type",
+        "low_cardinality",
+        "json_path",
+        "default",
+        "codec",
+        "skip",
+    ],
+};
 
 /// `#[tinybird(...)]` and `#[serde(...)]` on the struct.
 #[derive(Default)]
@@ -95,8 +95,7 @@ impl Container {
         for attr in attrs {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
-                    let key = key_name(&meta.path);
-                    let slot = match key.as_str() {
+                    let slot = match key_name(&meta.path).as_str() {
                         "name" => &mut this.name,
                         "description" => &mut this.description,
                         "engine" => &mut this.engine,
@@ -106,9 +105,9 @@ impl Container {
                         "ver" => &mut this.ver,
                         "settings" => &mut this.settings,
                         "forward_query" => &mut this.forward_query,
-                        _ => return unknown_key(cx, &meta, "attribute", CONTAINER_KEYS),
+                        _ => return CONTAINER.unknown_key(cx, &meta),
                     };
-                    string_value(cx, &meta, &key, slot)
+                    CONTAINER.read(cx, &meta, slot, string_value)
                 });
                 if let Err(error) = result {
                     cx.syn_error(error);
@@ -137,7 +136,7 @@ impl Container {
             let value = name.value();
             if value.is_empty() {
                 cx.error_spanned_by(name, "datasource name cannot be empty");
-            } else if !is_valid_name(&value) {
+            } else if !is_resource_name(&value) {
                 cx.error_spanned_by(
                     name,
                     format!(
@@ -196,19 +195,18 @@ impl Field {
         for attr in attrs {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
-                    let key = key_name(&meta.path);
-                    let slot = match key.as_str() {
+                    let slot = match key_name(&meta.path).as_str() {
                         "type" => &mut this.ty,
                         "json_path" => &mut this.json_path,
                         "default" => &mut this.default,
                         "codec" => &mut this.codec,
                         "low_cardinality" => {
-                            return flag(cx, &meta, &key, &mut this.low_cardinality);
+                            return FIELD.read(cx, &meta, &mut this.low_cardinality, flag_value);
                         }
-                        "skip" => return flag(cx, &meta, &key, &mut this.skip),
-                        _ => return unknown_key(cx, &meta, "field attribute", FIELD_KEYS),
+                        "skip" => return FIELD.read(cx, &meta, &mut this.skip, flag_value),
+                        _ => return FIELD.unknown_key(cx, &meta),
                     };
-                    string_value(cx, &meta, &key, slot)
+                    FIELD.read(cx, &meta, slot, string_value)
                 });
                 if let Err(error) = result {
                     cx.syn_error(error);
@@ -257,77 +255,6 @@ impl Field {
     }
 }
 
-/// A Tinybird resource name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The key as written, `type` included (a keyword, which `parse_nested_meta` accepts).
-fn key_name(path: &syn::Path) -> String {
-    path.get_ident().map_or_else(
-        || path.to_token_stream().to_string().replace(' ', ""),
-        ToString::to_string,
-    )
-}
-
-/// Reads `key = "..."` into `slot`, reporting a missing or non-string value and a repeated key.
-fn string_value(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &str,
-    slot: &mut Option<LitStr>,
-) -> syn::Result<()> {
-    if !meta.input.peek(Token![=]) {
-        skip_value(meta)?;
-        cx.error_spanned_by(&meta.path, format!("expected `{key} = \"...\"`"));
-        return Ok(());
-    }
-    let expr: Expr = meta.value()?.parse()?;
-    let Expr::Lit(ExprLit {
-        lit: Lit::Str(lit), ..
-    }) = expr
-    else {
-        cx.error_spanned_by(
-            &expr,
-            format!("expected a string literal for `{key}`, e.g. `{key} = \"...\"`"),
-        );
-        return Ok(());
-    };
-    if slot.is_some() {
-        cx.error_spanned_by(&meta.path, format!("duplicate tinybird attribute `{key}`"));
-    } else {
-        *slot = Some(lit);
-    }
-    Ok(())
-}
-
-/// Reads a bare-word flag into `slot`, reporting a value given to it and a repeated flag.
-fn flag(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &str,
-    slot: &mut Option<TokenStream>,
-) -> syn::Result<()> {
-    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
-        let value = value_tokens(meta)?;
-        cx.error_spanned_by(
-            value,
-            format!("`{key}` is a flag and takes no value, write `{key}` alone"),
-        );
-        return Ok(());
-    }
-    if slot.is_some() {
-        cx.error_spanned_by(&meta.path, format!("duplicate tinybird attribute `{key}`"));
-    } else {
-        *slot = Some(meta.path.to_token_stream());
-    }
-    Ok(())
-}
-
 /// `key = "x"` or `key(serialize = "x", deserialize = "y")`: the name used when serializing.
 fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
     if meta.input.peek(Token![=]) {
@@ -343,41 +270,4 @@ fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
         Ok(())
     })?;
     Ok(serialize)
-}
-
-/// Consumes whatever follows a key (`= expr` or `(...)`) so parsing can go on after an error.
-/// Reports an unknown key of a `#[tinybird(...)]` list on the key, and skips its value so the rest of
-/// the list is still read.
-fn unknown_key(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    what: &str,
-    expected: &[&str],
-) -> syn::Result<()> {
-    skip_value(meta)?;
-    cx.error_spanned_by(
-        &meta.path,
-        format!(
-            "unknown tinybird {what} `{}`, expected one of {}",
-            key_name(&meta.path),
-            list(expected)
-        ),
-    );
-    Ok(())
-}
-
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    value_tokens(meta).map(drop)
-}
-
-fn value_tokens(meta: &ParseNestedMeta<'_>) -> syn::Result<TokenStream> {
-    if meta.input.peek(Token![=]) {
-        let expr: Expr = meta.value()?.parse()?;
-        Ok(expr.into_token_stream())
-    } else if meta.input.peek(syn::token::Paren) {
-        let group: proc_macro2::Group = meta.input.parse()?;
-        Ok(group.into_token_stream())
-    } else {
-        Ok(TokenStream::new())
-    }
 }

@@ -90,12 +90,13 @@ pub struct BuildOutcome {
 impl TinybirdClient {
     /// Builds the project in `dir` (`POST /v1/build`, Tinybird Local's dev loop): every `*.datasource`,
     /// `*.pipe` and `*.connection` up to one folder deep, sent as `tb build` sends them. A `failed` build is
-    /// an [`Error::Deploy`] carrying Tinybird's errors.
+    /// an [`Error::Deploy`] carrying Tinybird's errors. Like a deployment's upload, the build is sent
+    /// again only when Tinybird surely did not act on it (no connection, 429, 503).
     pub async fn build(&self, dir: impl AsRef<Path>) -> Result<BuildOutcome> {
         let files = project_files(dir.as_ref())?;
         let url = self.url("/v1/build");
         let reply = self
-            .send_once("POST", "/v1/build", |http| {
+            .send_at_most_once("POST", "/v1/build", |http| {
                 http.post(&url).multipart(multipart(&files))
             })
             .await?;
@@ -125,9 +126,10 @@ impl TinybirdClient {
     /// A `failed` result, or a deployment that fails or is deleted while polled, is an [`Error::Deploy`]
     /// whose messages are Tinybird's errors and error-level feedback.
     ///
-    /// The upload is retried like any call (429, 5xx, broken connections); should a retried upload have
-    /// reached Tinybird the first time, the second one is refused as "a deployment is already in
-    /// progress" rather than deployed twice.
+    /// The upload creates a deployment, so it is sent again only when Tinybird surely did not act on
+    /// it: no connection could be made, or it answered 429 or 503. After a timeout, a connection broken
+    /// mid-request or any other 5xx the error is returned at once, as a deployment may have been created.
+    /// The polls that follow a successful upload are retried like any call.
     pub async fn deploy(
         &self,
         dir: impl AsRef<Path>,
@@ -145,7 +147,7 @@ impl TinybirdClient {
         }
         let url = self.url("/v1/deploy");
         let reply = self
-            .send_once("POST", "/v1/deploy", |http| {
+            .send_at_most_once("POST", "/v1/deploy", |http| {
                 http.post(&url).query(&query).multipart(multipart(&files))
             })
             .await?;

@@ -9,7 +9,7 @@ use super::config::GZIP_THRESHOLD_BYTES;
 use super::transport::MAX_ERROR_BODY;
 use super::{TinybirdClient, ndjson};
 use crate::error::{Error, Result, truncate};
-use crate::schema::Datasource;
+use crate::resource::Datasource;
 
 /// What Tinybird did with ingested rows, summed over all the requests of one call.
 ///

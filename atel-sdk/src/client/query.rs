@@ -9,7 +9,7 @@ use super::config::MAX_GET_URL_LEN;
 use super::transport::{MAX_ERROR_BODY, Reply};
 use super::{TinybirdClient, lenient};
 use crate::error::{Error, Result, truncate};
-use crate::schema::Pipe;
+use crate::resource::Pipe;
 
 impl TinybirdClient {
     /// Calls the endpoint of pipe `P` with `params` and decodes its `data` rows into `P::Output`.

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::RetryPolicy;
-use atel_sdk::schema::{ChType, Column, Datasource, DatasourceSchema, Engine, Pipe, PipeSchema};
+use atel_sdk::schema::{ChType, Column, DatasourceSchema, Engine, PipeSchema};
+use atel_sdk::{Datasource, Pipe};
 use serde::{Deserialize, Serialize};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
