@@ -128,6 +128,21 @@ impl Sandbox {
         self.run(&["hook"], payload.as_bytes())
     }
 
+    /// Ends the delivery backoff as if its wait were over (the rest of `delivery.json` stays).
+    pub(crate) fn end_backoff(&self) {
+        let path = self.state().join("delivery.json");
+        let mut state: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        state["retry_at_ms"] = 0.into();
+        std::fs::write(&path, state.to_string()).unwrap();
+    }
+
+    /// The delivery backoff's state (`delivery.json`); `Null` when there is none.
+    pub(crate) fn backoff(&self) -> Value {
+        std::fs::read_to_string(self.state().join("delivery.json"))
+            .map_or(Value::Null, |text| serde_json::from_str(&text).unwrap())
+    }
+
     /// Rows waiting in the spool files.
     pub(crate) fn spooled_lines(&self) -> usize {
         let mut lines = 0;
@@ -210,7 +225,7 @@ pub(crate) fn payloads(version: &str, scenario: &str, event: &str) -> Vec<Value>
 }
 
 /// Answers `/v0/events` like Tinybird: every line of the (maybe gzipped) body counts as written.
-struct EventsApi;
+pub(crate) struct EventsApi;
 
 impl Respond for EventsApi {
     fn respond(&self, request: &Request) -> ResponseTemplate {
