@@ -14,6 +14,14 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_atel-hooks");
+
+/// The binary the sandboxes run: `$ATEL_HOOKS_BIN` when set and non-empty (another build, say the one
+/// before a change, to measure it against the same tests), else this build's.
+pub(crate) fn bin() -> PathBuf {
+    std::env::var_os("ATEL_HOOKS_BIN")
+        .filter(|b| !b.is_empty())
+        .map_or_else(|| PathBuf::from(BIN), PathBuf::from)
+}
 pub(crate) const TOKEN: &str = "p.test-token-never-printed";
 
 /// A throwaway `HOME` (holding `~/.claude/projects`), state dir and working directory.
@@ -82,7 +90,7 @@ impl Sandbox {
     }
 
     pub(crate) fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .args(args)
             .env_clear()
@@ -295,7 +303,8 @@ pub(crate) async fn sent_rows(server: &MockServer) -> Vec<(String, Value)> {
     rows
 }
 
-/// A `PostToolUse` payload of the `Skill` tool: one `skill_activations` row whose `duration_ms` is `n`.
+/// A `PostToolUse` payload of the `Skill` tool: one `skill_activations` row whose `duration_ms` is `n`,
+/// with its own `tool_use_id` (`toolu_` and `n` in 24 digits), like every real tool call.
 pub(crate) fn skill_payload(n: usize) -> String {
     serde_json::json!({
         "session_id": format!("session-{n}"),
@@ -303,6 +312,7 @@ pub(crate) fn skill_payload(n: usize) -> String {
         "tool_name": "Skill",
         "tool_input": {"skill": "fake-skill"},
         "tool_response": {"success": true},
+        "tool_use_id": format!("toolu_{n:024}"),
         "duration_ms": n,
     })
     .to_string()
