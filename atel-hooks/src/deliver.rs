@@ -27,6 +27,40 @@ pub struct Delivery {
     pub error: Option<String>,
     /// Why rows were rejected, when they were.
     pub rejection: Option<String>,
+    /// What kind of transient failure stopped the delivery, when one did (not a spool error): what
+    /// the [backoff](crate::backoff) goes by.
+    pub setback: Option<Setback>,
+}
+
+/// A failure that may pass, as the [backoff](crate::backoff) sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setback {
+    /// Tinybird did not act on the rows: nothing was sent (no client), or it said "not now" (429,
+    /// 503) or refused the token (401). `retry_after`: what a 429 asked for.
+    NotWritten {
+        /// How long Tinybird asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// Tinybird may have written the rows: no answer in time, a broken connection, 500/502/504.
+    MaybeWritten,
+}
+
+impl Setback {
+    /// The setback of a transient (not [`is_permanent`]) error.
+    pub fn of(err: &Error) -> Self {
+        match err {
+            Error::RateLimited { retry_after } => Self::NotWritten {
+                retry_after: *retry_after,
+            },
+            Error::Api {
+                status: 500 | 502 | 504,
+                ..
+            } => Self::MaybeWritten,
+            Error::Config(_) | Error::Api { .. } => Self::NotWritten { retry_after: None },
+            // A timeout, a broken connection, and whatever else may come.
+            _ => Self::MaybeWritten,
+        }
+    }
 }
 
 impl Delivery {
@@ -122,6 +156,7 @@ pub async fn deliver(
         Ok(client) => client,
         Err(why) => {
             delivery.error = Some(why.to_owned());
+            delivery.setback = Some(Setback::NotWritten { retry_after: None });
             return delivery;
         }
     };
@@ -198,6 +233,7 @@ impl Sender<'_> {
             }
             Ok(Err(err)) => {
                 self.delivery.error = Some(err.to_string());
+                self.delivery.setback = Some(Setback::of(&err));
                 self.undelivered.extend(rows.into_iter().map(wrap));
             }
             Err(_) => {
@@ -205,6 +241,7 @@ impl Sender<'_> {
                     "no answer from Tinybird within the budget, sending {}",
                     D::NAME
                 ));
+                self.delivery.setback = Some(Setback::MaybeWritten);
                 self.undelivered.extend(rows.into_iter().map(wrap));
             }
         }
@@ -237,5 +274,32 @@ mod tests {
         assert!(!is_permanent(&Error::RateLimited { retry_after: None }));
         assert!(!is_permanent(&Error::Transport("refused".into())));
         assert!(is_permanent(&Error::Encode("NaN".into())));
+    }
+
+    #[test]
+    fn setbacks_say_whether_the_rows_may_have_been_written() {
+        let not_written = Setback::NotWritten { retry_after: None };
+        for status in [401, 408, 503] {
+            assert_eq!(Setback::of(&api(status)), not_written, "{status}");
+        }
+        for status in [500, 502, 504] {
+            assert_eq!(Setback::of(&api(status)), Setback::MaybeWritten, "{status}");
+        }
+        let wait = Some(Duration::from_secs(3));
+        assert_eq!(
+            Setback::of(&Error::RateLimited { retry_after: wait }),
+            Setback::NotWritten { retry_after: wait }
+        );
+        assert_eq!(Setback::of(&Error::Config("no token".into())), not_written);
+        assert_eq!(
+            Setback::of(&Error::Timeout {
+                elapsed: Duration::from_secs(1)
+            }),
+            Setback::MaybeWritten
+        );
+        assert_eq!(
+            Setback::of(&Error::Transport("reset".into())),
+            Setback::MaybeWritten
+        );
     }
 }

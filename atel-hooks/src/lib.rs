@@ -31,8 +31,8 @@
 //!   that ends again send only its new requests.
 //! - `SessionStart` → `{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":…}}`
 //!   built from the `agent_usage_summary` and `optimization_insights` pipes ([`context`]); nothing
-//!   when there is no data or no server. The pipes are asked first; the spool is delivered with what
-//!   is left of the budget.
+//!   when there is no data or no server. The pipes are asked first (even inside the delivery
+//!   backoff); the spool is delivered with what is left of the budget.
 //! - Anything else → nothing, silently.
 //!
 //! Only ids, names, counts, durations, model names and costs are sent: never prompts, responses,
@@ -61,6 +61,29 @@
 //! once**. A corrupt spool line is set aside in `spool.corrupt`; a full disk is reported on stderr
 //! and never crashes the hook.
 //!
+//! # Delivery under faults: one run at a time, and a backoff
+//!
+//! Every run spools its rows, but only one delivers at a time, and none while the shared backoff
+//! says wait ([`backoff`]: `delivery.lock` and `delivery.json` in the state directory):
+//! - a run that finds another one delivering (the lock held) leaves its rows in the spool;
+//! - after a failure that may pass (no connection, no answer within the budget, 429, 5xx, 401, no
+//!   client) the next attempt waits 1 s, then 2 s, 4 s … up to 2 minutes, each wait drawn between
+//!   half and all of that; a 429's `Retry-After` is used as given. Runs inside that window only spool
+//!   their rows: no request, nothing on stderr (it is normal), exit 0 at once;
+//! - a failure after which Tinybird may have written the rows anyway (a timeout, a broken
+//!   connection, 500/502/504) also makes the next runs claim only [`backoff::PROBE_BYTES`] (4 KiB,
+//!   about 15 rows), doubling with each success back to 1 MiB: a slow Tinybird that writes what it
+//!   is sent but answers after the budget gets a few rows again, never the whole backlog from every
+//!   hook;
+//! - any delivery Tinybird answers ends the wait, refusals for good (400, 403, 404, 413) included;
+//! - `atel-hooks flush` ignores the window (it waits for a run delivering right now, at most a
+//!   budget and a second), and a complete flush ends the backoff, claim size included;
+//! - `SessionStart` still asks the pipes inside the window (a read duplicates nothing, and the
+//!   context is what the user sees; it is bounded by the budget as always) but delivers only when
+//!   any other run would.
+//!
+//! Nothing is dropped by any of this: rows only wait longer in the spool.
+//!
 //! # Configuration
 //!
 //! Tinybird comes from `TinybirdClient::from_env` (`TINYBIRD_TOKEN` / `TINYBIRD_URL`, then
@@ -68,7 +91,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `ATEL_STATE_DIR` | `$XDG_STATE_HOME/atel`, else `~/.local/state/atel` | spool and transcript cursors |
+//! | `ATEL_STATE_DIR` | `$XDG_STATE_HOME/atel`, else `~/.local/state/atel` | spool, delivery backoff and transcript cursors |
 //! | `ATEL_BUDGET_MS` | `1500` | bound on a hook's whole network step, in milliseconds |
 //! | `ATEL_DAYS` | `7` | window of the `SessionStart` summary and the default of `report --days` |
 //! | `ATEL_DISABLE` | unset | `1`, `true` or `yes`: `hook` reads its input and does nothing (`0`, `false`, `no`: enabled) |
@@ -122,6 +145,7 @@
     )
 )]
 
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -17,8 +17,9 @@
 //! after: a claim therefore adopts a file only when, once locked, its path still names that same file
 //! (device and inode), and a finishing run treats a claim file already gone as deleted.
 //!
-//! A claim may be capped ([`HOOK_CLAIM_BYTES`] for a hook run): it then takes the newest lines of
-//! `spool.ndjson` up to the cap and leaves the older ones for the next run or `atel-hooks flush`.
+//! A claim may be capped ([`HOOK_CLAIM_BYTES`] for a hook run, less after a failure: see
+//! [`crate::backoff`]): it then takes the newest lines of `spool.ndjson` up to the cap and leaves the
+//! older ones for the next run or `atel-hooks flush`.
 //!
 //! A failed append (full disk) is rolled back to the previous length so the spool stays line-aligned.
 

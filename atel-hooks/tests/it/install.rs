@@ -103,7 +103,7 @@ fn install_defaults_to_this_executable_and_user_settings() {
         &std::fs::read_to_string(sandbox.home().join(".claude/settings.json")).unwrap(),
     )
     .unwrap();
-    let exe = std::fs::canonicalize(crate::support::BIN).unwrap();
+    let exe = std::fs::canonicalize(crate::support::bin()).unwrap();
     assert_eq!(
         settings["hooks"]["SubagentStop"][0]["hooks"][0]["command"],
         format!("{} hook", exe.display())
