@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::DeployOptions;
+use atel_sdk::error::Report;
 use chrono::Utc;
 use tokio::time::Instant;
 
@@ -251,7 +252,7 @@ fn session_start(config: &Config) -> Outcome {
                     .await
                 {
                     Ok(Ok(usage)) => Ok(usage),
-                    Ok(Err(err)) => Err(err.to_string()),
+                    Ok(Err(err)) => Err(Report(&err).to_string()),
                     Err(_) => Err("no answer from Tinybird within the budget".to_owned()),
                 }
             }
@@ -360,7 +361,7 @@ pub fn report(days: Option<u16>, json: bool) -> Outcome {
         tokio::time::timeout_at(deadline, Usage::fetch(&client, days))
             .await
             .map_err(|_| "no answer from Tinybird in time".to_owned())?
-            .map_err(|err| err.to_string())
+            .map_err(|err| Report(&err).to_string())
     });
     match result {
         Err(err) | Ok(Err(err)) => Outcome::fail(err),
@@ -415,7 +416,7 @@ pub fn deploy(dir: Option<PathBuf>) -> Outcome {
     });
     match result {
         Err(err) => Outcome::fail(err),
-        Ok(Err(err)) => Outcome::fail(format!("deploying {}: {err}", dir.display())),
+        Ok(Err(err)) => Outcome::fail(format!("deploying {}: {}", dir.display(), Report(&err))),
         Ok(Ok(outcome)) => {
             let mut text = format!(
                 "deployed {}: {}{}\n",

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use atel_sdk::error::Report;
 use atel_sdk::{Datasource, Error, TinybirdClient};
 use serde::Serialize;
 use tokio::time::{Instant, timeout_at};
@@ -46,7 +47,7 @@ pub enum Setback {
 }
 
 impl Setback {
-    /// The setback of a transient (not [`is_permanent`]) error.
+    /// The setback of a transient (not [`Error::is_permanent`]) error.
     pub fn of(err: &Error) -> Self {
         match err {
             Error::RateLimited { retry_after } => Self::NotWritten {
@@ -121,29 +122,15 @@ pub async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClie
     let build = TinybirdClient::builder().deadline(budget).build_from_env();
     match timeout_at(deadline, build).await {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(err)) => Err(err.to_string()),
+        Ok(Err(err)) => Err(Report(&err).to_string()),
         Err(_) => Err("timed out configuring the Tinybird client".to_owned()),
     }
 }
 
-/// Whether Tinybird refused the rows for good: sending them again would fail again (a bad row, a
-/// missing datasource, a body too large, a token without the scope). Anything else (no connection, a
-/// timeout, 429, 5xx, 401) may pass later.
-pub fn is_permanent(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::Api {
-            status: 400 | 403 | 404 | 413,
-            ..
-        } | Error::Encode(_)
-            | Error::Decode { .. }
-            | Error::Quarantined { .. }
-    )
-}
-
 /// Claims the spool (at most `cap` bytes, see [`Spool::claim`]) and sends it, one request per
 /// datasource, until `deadline`. After a transient failure the remaining datasources are not tried
-/// and their rows go back to the spool; rows refused for good ([`is_permanent`]) are set aside. With
+/// and their rows go back to the spool; rows refused for good ([`Error::is_permanent`]: a bad row, a
+/// missing datasource, a body too large, a token without the scope) are set aside. With
 /// no client (`Err` says why) nothing is claimed: the rows stay.
 pub async fn deliver(
     spool: &Spool,
@@ -226,13 +213,13 @@ impl Sender<'_> {
                 self.delivery.delivered += rows.len();
                 self.delivery.quarantined += summary.quarantined_rows;
             }
-            Ok(Err(err)) if is_permanent(&err) => {
+            Ok(Err(err)) if err.is_permanent() => {
                 self.delivery.rejected += rows.len();
-                self.delivery.rejection = Some(format!("{}: {err}", D::NAME));
+                self.delivery.rejection = Some(format!("{}: {}", D::NAME, Report(&err)));
                 self.rejected.extend(rows.into_iter().map(wrap));
             }
             Ok(Err(err)) => {
-                self.delivery.error = Some(err.to_string());
+                self.delivery.error = Some(Report(&err).to_string());
                 self.delivery.setback = Some(Setback::of(&err));
                 self.undelivered.extend(rows.into_iter().map(wrap));
             }
@@ -263,17 +250,20 @@ mod tests {
     #[test]
     fn refusals_are_permanent_outages_are_not() {
         for status in [400, 403, 404, 413] {
-            assert!(is_permanent(&api(status)), "{status}");
+            assert!(api(status).is_permanent(), "{status}");
         }
         for status in [401, 408, 429, 500, 502, 503, 504] {
-            assert!(!is_permanent(&api(status)), "{status}");
+            assert!(!api(status).is_permanent(), "{status}");
         }
-        assert!(!is_permanent(&Error::Timeout {
-            elapsed: Duration::from_secs(1)
-        }));
-        assert!(!is_permanent(&Error::RateLimited { retry_after: None }));
-        assert!(!is_permanent(&Error::Transport("refused".into())));
-        assert!(is_permanent(&Error::Encode("NaN".into())));
+        assert!(
+            !Error::Timeout {
+                elapsed: Duration::from_secs(1)
+            }
+            .is_permanent()
+        );
+        assert!(!Error::RateLimited { retry_after: None }.is_permanent());
+        assert!(!Error::Transport("refused".into()).is_permanent());
+        assert!(Error::Encode("NaN".into()).is_permanent());
     }
 
     #[test]
