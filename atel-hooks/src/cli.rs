@@ -21,6 +21,7 @@ use crate::install;
 use crate::payload::HookInput;
 use crate::report;
 use crate::spool::{HOOK_CLAIM_BYTES, Spool};
+use crate::table::plural;
 use crate::usage::{self, Usage};
 
 /// What a subcommand prints and how the process exits. Exit codes are 0 or 1, never 2.
@@ -398,7 +399,7 @@ pub fn install(project: Option<PathBuf>, user: bool, command: Option<String>) ->
             "{}: {} hook{} added, {} updated, {} already there (command: {command})\n",
             path.display(),
             merged.added,
-            if merged.added == 1 { "" } else { "s" },
+            plural(merged.added),
             merged.updated,
             merged.unchanged,
         )),

@@ -10,6 +10,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::rows::{Batches, Row};
 use crate::spool::Spool;
+use crate::table::plural;
 
 /// What one delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,7 +98,7 @@ impl Delivery {
             parts.push(format!(
                 "{} row{} went to a quarantine datasource",
                 self.quarantined,
-                if self.quarantined == 1 { "" } else { "s" }
+                plural(self.quarantined)
             ));
         }
         if self.corrupt > 0 {
@@ -110,10 +111,6 @@ impl Delivery {
         }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// A client from the environment (see [`TinybirdClient::from_env`]) whose own deadline is `budget`,

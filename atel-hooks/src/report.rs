@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use crate::table::{Align, TERMINAL_WIDTH, Table, duration_ms, percent, thousands, tokens, usd};
+use crate::table::{
+    Align, TERMINAL_WIDTH, Table, duration_ms, percent, plural, thousands, tokens, usd,
+};
 use crate::usage::{AgentUsage, Usage};
 
 /// The tables, one after another; a line saying so when there is no data at all.
@@ -18,11 +20,11 @@ pub fn render(usage: &Usage) -> String {
         let _ = writeln!(
             out,
             "No Claude Code usage recorded in the last {days} day{}.",
-            if days == 1 { "" } else { "s" }
+            plural(days)
         );
         return out;
     }
-    let window = format!("last {days} day{}", if days == 1 { "" } else { "s" });
+    let window = format!("last {days} day{}", plural(days));
 
     if !usage.models.is_empty() {
         let mut table = Table::new(
@@ -175,7 +177,7 @@ pub fn render(usage: &Usage) -> String {
             format!(
                 "Total ({} session{})",
                 usage.sessions.len(),
-                if usage.sessions.len() == 1 { "" } else { "s" }
+                plural(usage.sessions.len())
             ),
             String::new(),
             String::new(),

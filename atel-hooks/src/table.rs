@@ -112,6 +112,15 @@ fn shorten(text: &str, width: usize) -> String {
     short
 }
 
+/// `""` for one, `"s"` for any other count: `format!("{n} row{}", plural(n))`.
+pub fn plural(n: impl TryInto<u64>) -> &'static str {
+    if n.try_into().ok() == Some(1) {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
