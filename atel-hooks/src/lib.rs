@@ -122,6 +122,7 @@
     )
 )]
 
+pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod context;
