@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::table::{thousands, tokens, usd};
+use crate::table::{thousands, usd};
 
 /// Token totals by kind over the unique requests imported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -91,6 +91,16 @@ fn per_second(n: u64, seconds: f64) -> f64 {
         n as f64 / seconds
     } else {
         0.0
+    }
+}
+
+/// Token counts: exact up to 9,999,999, then `268.1M`, then `5.36B`.
+#[expect(clippy::cast_precision_loss, reason = "display only")]
+fn tokens(n: u64) -> String {
+    match n {
+        0..10_000_000 => thousands(n),
+        10_000_000..1_000_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{:.2}B", n as f64 / 1e9),
     }
 }
 
@@ -292,5 +302,12 @@ mod tests {
 "
         );
         assert!(text.lines().count() < 20);
+    }
+
+    #[test]
+    fn token_counts_stay_short() {
+        assert_eq!(tokens(9_999_999), "9,999,999");
+        assert_eq!(tokens(268_070_435), "268.1M");
+        assert_eq!(tokens(5_359_437_781), "5.36B");
     }
 }
