@@ -23,6 +23,7 @@ struct Candidate {
     file: usize,
     tokens: u64,
     estimate: bool,
+    sidechain: bool,
     row: ApiRequest,
 }
 
@@ -58,6 +59,9 @@ pub struct Totals {
     pub runs_without_type: u64,
     /// Subagent runs whose transcript holds no complete API response: recorded without usage.
     pub runs_without_usage: u64,
+    /// Copies of a parent's message that a sidechain log wrote under a new `requestId` (see
+    /// `drop_sidechain_replays`): not requests, left out.
+    pub sidechain_replays: u64,
 }
 
 impl Totals {
@@ -72,6 +76,7 @@ impl Totals {
         self.request_copies += other.request_copies;
         self.runs_without_type += other.runs_without_type;
         self.runs_without_usage += other.runs_without_usage;
+        self.sidechain_replays += other.sidechain_replays;
     }
 }
 
@@ -155,6 +160,7 @@ impl Part {
                 file: index,
                 tokens: request.usage.total_tokens(),
                 estimate: request.cost().matched.is_estimate(),
+                sidechain: request.sidechain,
                 row: rows::request_row(request, &transcript.session_id, now),
             };
             let key = RequestKey {
@@ -260,6 +266,7 @@ pub fn scan_all(
         merged.absorb(part);
     }
     let mut candidates: Vec<Candidate> = merged.requests.into_values().collect();
+    merged.totals.sidechain_replays = drop_sidechain_replays(&mut candidates);
     candidates.sort_by(|a, b| {
         (a.row.timestamp, &a.row.request_id, &a.row.message_id).cmp(&(
             b.row.timestamp,
@@ -277,6 +284,35 @@ pub fn scan_all(
         totals: merged.totals,
         problems: merged.problems,
     }
+}
+
+/// Claude Code's sidechain logs (a `/btw` side question's, a subagent's) can replay a message of
+/// the parent conversation — the same `message.id`, with its usage — under the sidechain's own
+/// `requestId`: the same response, not a second request. So of a `message.id` held under several
+/// `requestId`s, the copies written in a sidechain are left out when a copy outside one exists
+/// (ccusage's rule since its fix of this overcount). Responses of the sidechain itself have ids of
+/// their own and stay. Returns how many were left out.
+fn drop_sidechain_replays(candidates: &mut Vec<Candidate>) -> u64 {
+    // message.id → (copies under distinct requestIds, whether one is outside a sidechain)
+    let mut by_message: HashMap<&str, (usize, bool)> = HashMap::new();
+    for c in candidates.iter() {
+        let entry = by_message.entry(c.row.message_id.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 |= !c.sidechain;
+    }
+    let replays: HashSet<String> = candidates
+        .iter()
+        .filter(|c| {
+            c.sidechain
+                && by_message
+                    .get(c.row.message_id.as_str())
+                    .is_some_and(|&(copies, parent)| copies > 1 && parent)
+        })
+        .map(|c| c.row.message_id.clone())
+        .collect();
+    let before = candidates.len();
+    candidates.retain(|c| !(c.sidechain && replays.contains(&c.row.message_id)));
+    (before - candidates.len()) as u64
 }
 
 /// Both cores (or however many there are), at most `limit`.
@@ -383,6 +419,36 @@ mod tests {
     }
 
     #[test]
+    fn a_sidechain_replaying_a_parent_message_under_a_new_request_id_is_not_a_request() {
+        let root = tempfile::tempdir().unwrap();
+        let slug = root.path().join("-x");
+        fs::create_dir_all(slug.join("s/subagents")).unwrap();
+        fs::write(slug.join("s.jsonl"), assistant("s", None, 1, 30)).unwrap();
+        // A `/btw` log: the parent's msg_1 under its own request id, then its own answer.
+        let side = |line: String, request: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            v["isSidechain"] = true.into();
+            v["requestId"] = request.into();
+            v.to_string() + "\n"
+        };
+        let log = side(assistant("s", None, 1, 30), "req_side")
+            + &side(assistant("s", None, 2, 7), "req_2");
+        fs::write(slug.join("s/subagents/agent-aside_question-1.jsonl"), log).unwrap();
+        let transcripts: Vec<Transcript> = ["s.jsonl", "s/subagents/agent-aside_question-1.jsonl"]
+            .iter()
+            .map(|name| classify(slug.join(name), 1))
+            .collect();
+        let scanned = scan_all(&transcripts, 2, Utc::now(), &|_| {});
+        let got: Vec<(&str, &str)> = scanned
+            .requests
+            .iter()
+            .map(|r| (r.message_id.as_str(), r.request_id.as_str()))
+            .collect();
+        assert_eq!(got, [("msg_1", "req_1"), ("msg_2", "req_2")]);
+        assert_eq!(scanned.totals.sidechain_replays, 1);
+    }
+
+    #[test]
     fn ties_go_to_the_first_file_in_path_order() {
         let row = |session: &str| ApiRequest {
             timestamp: Utc::now(),
@@ -401,6 +467,7 @@ mod tests {
             file,
             tokens,
             estimate: false,
+            sidechain: false,
             row: row(session),
         };
         assert!(candidate(0, 2, "a").beats(&candidate(1, 2, "b")));

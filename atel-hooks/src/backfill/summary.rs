@@ -55,6 +55,8 @@ pub struct Summary {
     pub requests: u64,
     /// Unique requests per file, summed over the files: the copies a fork replays count here.
     pub request_copies: u64,
+    /// Copies of a parent's message a sidechain log wrote under a new `requestId`: left out.
+    pub sidechain_replays: u64,
     /// Their tokens.
     pub tokens: Tokens,
     /// Their cost, as Claude Code prices it.
@@ -145,9 +147,16 @@ impl Summary {
                 "subagent transcripts"
             ),
         );
+        let replays = match self.sidechain_replays {
+            0 => String::new(),
+            n => format!(
+                "; {} of a parent's message left out",
+                plural(n, "sidechain replay", "sidechain replays")
+            ),
+        };
         let _ = writeln!(
             out,
-            "  requests   {} unique ({} counting the copies in forks and other files)",
+            "  requests   {} unique ({} counting the copies in forks and other files{replays})",
             thousands(self.requests),
             thousands(self.request_copies),
         );
