@@ -5,11 +5,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
+use atel_sdk::telemetry::{AgentEvent, SkillActivation};
 use chrono::{DateTime, Utc};
 
 use crate::payload::HookInput;
-use crate::rows::Row;
+use crate::rows::{self, Row};
 use crate::spool::create_private_dir;
 use crate::transcript::{self, Cursor, Scan};
 
@@ -38,19 +38,13 @@ pub enum Plan {
 pub fn plan(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<Plan, String> {
     match input.hook_event_name.as_str() {
         "SessionStart" => Ok(Plan::SessionStart),
-        "SubagentStart" => Ok(rows(vec![Row::Agent(AgentActivation {
-            timestamp: now,
-            session_id: input.session_id.clone(),
-            agent_type: input.agent_type.clone().unwrap_or_default(),
-            agent_id: input.agent_id.clone().unwrap_or_default(),
-            event: AgentEvent::Start,
-            input_tokens: 0,
-            output_tokens: 0,
-            cache_read_tokens: 0,
-            cache_creation_tokens: 0,
-            duration_ms: 0,
-            model: String::new(),
-        })])),
+        "SubagentStart" => Ok(plain_rows(vec![Row::Agent(rows::agent_row(
+            AgentEvent::Start,
+            now,
+            &input.session_id,
+            input.agent_type.as_deref().unwrap_or_default(),
+            input.agent_id.as_deref().unwrap_or_default(),
+        ))])),
         "SubagentStop" => Ok(subagent_stop(input, now)),
         "PostToolUse" | "PostToolUseFailure" if input.tool_name.as_deref() == Some("Skill") => {
             // A call whose skill name is missing still happened: it is counted, under an empty name.
@@ -78,7 +72,7 @@ pub fn plan(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<P
     }
 }
 
-fn rows(rows: Vec<Row>) -> Plan {
+fn plain_rows(rows: Vec<Row>) -> Plan {
     Plan::Rows {
         rows,
         durable: false,
@@ -91,19 +85,13 @@ fn rows(rows: Vec<Row>) -> Plan {
 /// or holds no complete API response is still recorded (the run happened), with zero usage and an
 /// empty `model`: the pipes count it as a run and leave it out of their averages.
 fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Plan {
-    let mut row = AgentActivation {
-        timestamp: now,
-        session_id: input.session_id.clone(),
-        agent_type: input.agent_type.clone().unwrap_or_default(),
-        agent_id: input.agent_id.clone().unwrap_or_default(),
-        event: AgentEvent::Stop,
-        input_tokens: 0,
-        output_tokens: 0,
-        cache_read_tokens: 0,
-        cache_creation_tokens: 0,
-        duration_ms: 0,
-        model: String::new(),
-    };
+    let mut row = rows::agent_row(
+        AgentEvent::Stop,
+        now,
+        &input.session_id,
+        input.agent_type.as_deref().unwrap_or_default(),
+        input.agent_id.as_deref().unwrap_or_default(),
+    );
     let warning = match input.agent_transcript_path.as_deref() {
         None => Some(
             "SubagentStop without `agent_transcript_path`; recorded the run without usage"
@@ -127,12 +115,7 @@ fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Plan {
                         }
                     ))
                 } else {
-                    row.input_tokens = summary.usage.input;
-                    row.output_tokens = summary.usage.output;
-                    row.cache_read_tokens = summary.usage.cache_read;
-                    row.cache_creation_tokens = summary.usage.cache_creation;
-                    row.duration_ms = summary.duration_ms.unwrap_or(0);
-                    row.model = summary.model.unwrap_or_default();
+                    rows::add_run_usage(&mut row, &summary);
                     scan_warning(path, &scan)
                 }
             }
@@ -211,26 +194,11 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
             }
         };
         problems.extend(scan_warning(&path, &scan));
-        for request in &scan.requests {
-            rows.push(Row::Request(ApiRequest {
-                timestamp: request.first_ts.unwrap_or(now),
-                // A request a fork replayed from its parent stays the parent's: the same row as the
-                // one the parent's SessionEnd sent, so it is counted once.
-                session_id: request
-                    .session_id
-                    .clone()
-                    .unwrap_or_else(|| input.session_id.clone()),
-                model: request.model.clone(),
-                input_tokens: request.usage.input,
-                output_tokens: request.usage.output,
-                cache_read_tokens: request.usage.cache_read,
-                cache_creation_tokens: request.usage.cache_creation,
-                cost_usd: request.cost().usd,
-                duration_ms: request.duration_ms().unwrap_or(0),
-                request_id: request.request_id.clone(),
-                message_id: request.message_id.clone(),
-            }));
-        }
+        rows.extend(
+            scan.requests
+                .iter()
+                .map(|request| Row::Request(rows::request_row(request, &input.session_id, now))),
+        );
         next.insert(key, scan.cursor);
     }
     Ok(Plan::Rows {

@@ -11,6 +11,7 @@
 //! | `atel-hooks report [--days N] [--json]` | agents, skills, models and sessions tables | 1 on error |
 //! | `atel-hooks install [--project DIR \| --user] [--command CMD]` | merges the hooks into `settings.json` | 1 on error |
 //! | `atel-hooks deploy [DIR]` | deploys a Tinybird project folder (default `tinybird`) | 1 on error |
+//! | `atel-hooks backfill [--projects DIR]... [--since DATE] [--dry-run] [--json]` | imports every past session from the transcripts on disk ([`backfill`]) | 1 if a file could not be read, a send failed or rows went to quarantine |
 //! | `atel-hooks version` | prints the version | 0 |
 //!
 //! No command ever exits 2 (Claude Code treats 2 as "block"): a usage error exits 0 for `hook`, 1
@@ -34,6 +35,16 @@
 //!   when there is no data or no server. The pipes are asked first (even inside the delivery
 //!   backoff); the spool is delivered with what is left of the budget.
 //! - Anything else → nothing, silently.
+//!
+//! # History: `backfill`
+//!
+//! `atel-hooks backfill` sends what the hooks would have sent for every session already on disk
+//! (`CLAUDE_CONFIG_DIR`'s `projects`, else `~/.config/claude/projects` and `~/.claude/projects`):
+//! an `api_requests` row per unique request over all transcripts (a fork's replay of its parent
+//! counts once, in the parent) and a `start` and a `stop` `agent_activations` row per subagent
+//! transcript, built by the same functions as `SessionEnd` and `SubagentStop`. The ids make it safe
+//! to run any number of times, before or after the hooks saw the same sessions. Its token totals are
+//! ccusage's (`scripts/bench-backfill` checks them on a generated tree with forks).
 //!
 //! Only ids, names, counts, durations, model names and costs are sent: never prompts, responses,
 //! tool inputs or tool outputs ([`payload::HookInput`] does not even keep them).
@@ -145,6 +156,7 @@
     )
 )]
 
+pub mod backfill;
 pub mod backoff;
 pub mod cli;
 pub mod config;

@@ -53,6 +53,22 @@ enum Command {
         /// The Tinybird project directory [default: `tinybird`].
         dir: Option<PathBuf>,
     },
+    /// Import every past Claude Code session from the transcripts on disk (safe to re-run).
+    Backfill {
+        /// A Claude Code `projects` directory to import (repeatable) [default: those of
+        /// `CLAUDE_CONFIG_DIR`, else `~/.config/claude/projects` and `~/.claude/projects`].
+        #[arg(long = "projects", value_name = "DIR")]
+        projects: Vec<PathBuf>,
+        /// Leave out what happened before this day (YYYY-MM-DD, local time).
+        #[arg(long, value_name = "DATE", value_parser = atel_hooks::backfill::parse_date)]
+        since: Option<chrono::NaiveDate>,
+        /// Scan and print the summary; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the version.
     Version,
 }
@@ -104,6 +120,17 @@ fn main() -> ExitCode {
             command,
         } => cli::install(project, user, command),
         Command::Deploy { dir } => cli::deploy(dir),
+        Command::Backfill {
+            projects,
+            since,
+            dry_run,
+            json,
+        } => atel_hooks::backfill::run(&atel_hooks::backfill::Options {
+            projects,
+            since,
+            dry_run,
+            json,
+        }),
         Command::Version => Outcome::ok(format!("atel-hooks {}\n", env!("CARGO_PKG_VERSION"))),
     };
     outcome.emit()

@@ -1,8 +1,11 @@
 //! The rows the hooks produce, tagged with their datasource so one spool can hold all three.
 
 use atel_sdk::Datasource;
-use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation};
+use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::transcript::{ApiRequestUsage, TranscriptSummary};
 
 /// One row for one of the three telemetry datasources.
 ///
@@ -30,6 +33,69 @@ impl Row {
             Self::Request(_) => ApiRequest::NAME,
         }
     }
+}
+
+/// The `api_requests` row of one unique request of a transcript, as `SessionEnd` and `backfill` send
+/// it: stamped with the request's first transcript line (`now` when no line had a timestamp), in the
+/// session that made it — `requestSessionId` for a request a fork replayed from its parent, else the
+/// line's `sessionId`, else `session_id` (the transcript's own session) — priced like Claude Code
+/// prices it. Every copy of a request gets the same ids, so re-sending it makes no second request.
+pub fn request_row(request: &ApiRequestUsage, session_id: &str, now: DateTime<Utc>) -> ApiRequest {
+    ApiRequest {
+        timestamp: request.first_ts.unwrap_or(now),
+        session_id: request
+            .session_id
+            .clone()
+            .unwrap_or_else(|| session_id.to_owned()),
+        model: request.model.clone(),
+        input_tokens: request.usage.input,
+        output_tokens: request.usage.output,
+        cache_read_tokens: request.usage.cache_read,
+        cache_creation_tokens: request.usage.cache_creation,
+        cost_usd: request.cost().usd,
+        duration_ms: request.duration_ms().unwrap_or(0),
+        request_id: request.request_id.clone(),
+        message_id: request.message_id.clone(),
+    }
+}
+
+/// An `agent_activations` row without usage: a `start` row, or a `stop` row whose transcript could
+/// not be read (see [`add_run_usage`]).
+pub fn agent_row(
+    event: AgentEvent,
+    timestamp: DateTime<Utc>,
+    session_id: &str,
+    agent_type: &str,
+    agent_id: &str,
+) -> AgentActivation {
+    AgentActivation {
+        timestamp,
+        session_id: session_id.to_owned(),
+        agent_type: agent_type.to_owned(),
+        agent_id: agent_id.to_owned(),
+        event,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 0,
+        model: String::new(),
+    }
+}
+
+/// Fills a `stop` row with what `SubagentStop` records of a run: the tokens of the unique API
+/// responses of its transcript, the model with the most output tokens, and the first-to-last span.
+/// A transcript without a complete response leaves the row without usage (`model` empty).
+pub fn add_run_usage(row: &mut AgentActivation, summary: &TranscriptSummary) {
+    if summary.requests == 0 {
+        return;
+    }
+    row.input_tokens = summary.usage.input;
+    row.output_tokens = summary.usage.output;
+    row.cache_read_tokens = summary.usage.cache_read;
+    row.cache_creation_tokens = summary.usage.cache_creation;
+    row.duration_ms = summary.duration_ms.unwrap_or(0);
+    row.model = summary.model.clone().unwrap_or_default();
 }
 
 /// An id for a row whose source gave none (a payload without `tool_use_id` or `agent_id`, a spool

@@ -6,8 +6,9 @@
 //! [`Scan::summary`] aggregates them for `SubagentStop`.
 //!
 //! What is read: the top-level `type` and `timestamp` of every line, and `message.id`, `message.model`,
-//! `message.usage`, `requestId`, `sessionId` and `requestSessionId` of `assistant` lines. Message content is skipped without being
-//! deserialized; nothing but ids, model names, counts and timestamps is kept.
+//! `message.usage`, `requestId`, `sessionId`, `requestSessionId` and `isSidechain` of `assistant`
+//! lines. Message content is skipped without being deserialized; nothing but ids, model names, counts
+//! and timestamps is kept.
 //!
 //! Lines are processed only once their `\n` is written. Blank lines are ignored; lines that are not JSON
 //! objects, and `assistant` lines that do not parse, are counted in [`ScanStats::malformed_lines`]; line
@@ -136,6 +137,10 @@ pub struct ApiRequestUsage {
     pub prev_ts: Option<DateTime<Utc>>,
     /// How many transcript lines repeated this response.
     pub lines: u32,
+    /// The first copy's `isSidechain`: written in a sidechain (a subagent's transcript, a `/btw`
+    /// side question's log), whose lines can replay a message of the parent conversation under a
+    /// new `requestId`.
+    pub sidechain: bool,
 }
 
 impl ApiRequestUsage {
@@ -503,6 +508,7 @@ impl<'c> Scanner<'c> {
                 last_ts: ts,
                 prev_ts,
                 lines: 1,
+                sidechain: parsed.is_sidechain.unwrap_or(false),
             });
         }
     }

@@ -14,7 +14,7 @@ use crate::support::{Sandbox, fixtures_dir, sequence};
 
 const SESSION: &str = "4d63b439-5f55-4fd7-8af2-6edbd86ed35f";
 /// The fixtures were recorded on 2026-11-25: look back far enough that they stay in the window.
-const DAYS: u16 = 3650;
+pub(crate) const DAYS: u16 = 3650;
 
 fn close(actual: f64, expected: f64) -> bool {
     (actual - expected).abs() <= 1e-12_f64.max(expected.abs() * 1e-9)
@@ -139,20 +139,20 @@ async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers
 }
 
 /// The hook payloads of one `resume-fork` run (`resume` or `fork`), in firing order.
-fn resume_fork_hooks(run: &str) -> Vec<Value> {
+pub(crate) fn resume_fork_hooks(run: &str) -> Vec<Value> {
     let path = fixtures_dir().join(format!("v2.1.331/resume-fork/{run}/hooks.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect("hooks.json")).expect("JSON")
 }
 
 /// Claude Code's own cumulative `total_cost_usd` of a `resume-fork` run.
-fn resume_fork_total(run: &str) -> f64 {
+pub(crate) fn resume_fork_total(run: &str) -> f64 {
     let path = fixtures_dir().join(format!("v2.1.331/resume-fork/{run}/claude-result.json"));
     let result: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("result"))
         .expect("claude-result.json is JSON");
     result["total_cost_usd"].as_f64().expect("total_cost_usd")
 }
 
-fn session_end(hooks: &[Value]) -> Value {
+pub(crate) fn session_end(hooks: &[Value]) -> Value {
     hooks
         .iter()
         .find(|p| p["hook_event_name"] == "SessionEnd")
@@ -160,7 +160,7 @@ fn session_end(hooks: &[Value]) -> Value {
         .expect("a SessionEnd payload")
 }
 
-async fn deployed_sandbox() -> (LocalServer, atel_sdk::TinybirdClient, Sandbox) {
+pub(crate) async fn deployed_sandbox() -> (LocalServer, atel_sdk::TinybirdClient, Sandbox) {
     let server = LocalServer::start();
     let client = server.client();
     client
@@ -173,7 +173,7 @@ async fn deployed_sandbox() -> (LocalServer, atel_sdk::TinybirdClient, Sandbox) 
     (server, client, sandbox)
 }
 
-fn hook_ok(sandbox: &Sandbox, payload: &Value) {
+pub(crate) fn hook_ok(sandbox: &Sandbox, payload: &Value) {
     let event = payload["hook_event_name"].clone();
     let run = sandbox.hook(&sandbox.localize(payload));
     assert_eq!(run.code, Some(0), "{event}: {run:?}");

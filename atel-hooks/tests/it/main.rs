@@ -1,5 +1,6 @@
 //! The `atel-hooks` binary, spawned as Claude Code would: payloads on stdin, a wiremock Tinybird.
 
+mod backfill;
 mod events;
 mod faults;
 mod input;
