@@ -12,13 +12,13 @@
 //!
 //! # What is sent
 //! - `api_requests`: one row per unique API request over **all** the files, built exactly as
-//!   `SessionEnd` builds it ([`request_row`](crate::rows::request_row)): keyed by `message.id` + `requestId`, the copy
+//!   `SessionEnd` builds it (`rows::request_row`): keyed by `message.id` + `requestId`, the copy
 //!   with the most tokens, attributed to the session that made it (`requestSessionId` on the lines a
 //!   forked session replays from its parent). `<synthetic>` placeholders are not requests, and
 //!   neither is a parent's message that a sidechain log (`/btw`, a subagent) wrote again under its
 //!   own `requestId` ([`scan`]).
 //! - `agent_activations`: per subagent transcript, a `stop` row with the usage `SubagentStop`
-//!   records ([`add_run_usage`](crate::rows::add_run_usage): the tokens of the transcript's unique responses, the model
+//!   records (`rows::add_run_usage`: the tokens of the transcript's unique responses, the model
 //!   with the most output tokens, first-to-last duration), stamped with the transcript's last line;
 //!   `agent_type` from the meta file, `agent_id` from the file name, `session_id` from the path. And a
 //!   `start` row stamped with its first line: the table then holds what the hooks would have written

@@ -36,22 +36,22 @@ const STATE: &str = "delivery.json";
 
 /// The wait after a first failure: long enough that the hooks of one burst (a dozen Skill calls in a
 /// second) make one attempt, short enough that a blip costs a second of delay.
-pub const FIRST_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const FIRST_WAIT: Duration = Duration::from_secs(1);
 
 /// The longest wait: an outage of Tinybird costs one small request every one to two minutes, and
 /// rows wait at most two minutes once it is back (`atel-hooks flush` sends them at once).
-pub const MAX_WAIT: Duration = Duration::from_mins(2);
+pub(crate) const MAX_WAIT: Duration = Duration::from_mins(2);
 
 /// What hook runs claim after a failure that may have written the rows: about 15 rows, enough to see
 /// whether Tinybird is back, few enough that a request timing out after the server wrote it duplicates
 /// little.
-pub const PROBE_BYTES: u64 = 4 * 1024;
+pub(crate) const PROBE_BYTES: u64 = 4 * 1024;
 
 /// The shared delivery state: failures in a row, when the next attempt may start, how much a hook run
 /// claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     /// Failed deliveries since the last success.
     pub failures: u32,
     /// No run delivers before this time (milliseconds since the Unix epoch); 0: any time.
@@ -73,19 +73,19 @@ impl Default for Backoff {
 impl Backoff {
     /// Whether a run at `now_ms` must leave delivery to a later one. A wait longer than [`MAX_WAIT`]
     /// (the clock was set back, the file was edited) is over.
-    pub fn is_waiting(&self, now_ms: u64) -> bool {
+    pub(crate) fn is_waiting(&self, now_ms: u64) -> bool {
         now_ms < self.retry_at_ms && self.retry_at_ms - now_ms <= millis(MAX_WAIT)
     }
 
     /// The most a hook run claims now, between [`PROBE_BYTES`] and [`HOOK_CLAIM_BYTES`].
-    pub fn claim_cap(&self) -> u64 {
+    pub(crate) fn claim_cap(&self) -> u64 {
         self.claim_bytes.clamp(PROBE_BYTES, HOOK_CLAIM_BYTES)
     }
 
     /// The state after a failed delivery at `now_ms`; `unit` (in `0..=1`) picks the wait within its
     /// jitter range.
     #[must_use]
-    pub fn failed(self, setback: Setback, now_ms: u64, unit: f64) -> Self {
+    pub(crate) fn failed(self, setback: Setback, now_ms: u64, unit: f64) -> Self {
         let failures = self.failures.saturating_add(1);
         let ceiling = FIRST_WAIT
             .saturating_mul(1 << failures.saturating_sub(1).min(20))
@@ -110,7 +110,7 @@ impl Backoff {
     /// The state after a delivery the server answered: no wait, and a claim twice as large (up to
     /// [`HOOK_CLAIM_BYTES`]).
     #[must_use]
-    pub fn succeeded(self) -> Self {
+    pub(crate) fn succeeded(self) -> Self {
         Self {
             failures: 0,
             retry_at_ms: 0,
@@ -121,7 +121,7 @@ impl Backoff {
     /// The state after `delivery` at `now_ms`: failed on a [`Setback`], succeeded when the server
     /// answered for some rows, unchanged otherwise (nothing claimed, a spool error).
     #[must_use]
-    pub fn after(self, delivery: &Delivery, now_ms: u64) -> Self {
+    pub(crate) fn after(self, delivery: &Delivery, now_ms: u64) -> Self {
         match delivery.setback {
             Some(setback) => self.failed(setback, now_ms, random_unit()),
             None if delivery.delivered > 0 || delivery.rejected > 0 => self.succeeded(),
@@ -140,7 +140,7 @@ impl Backoff {
 
 /// The right to deliver: the delivery lock, held until dropped, and the backoff read under it.
 #[derive(Debug)]
-pub struct Turn {
+pub(crate) struct Turn {
     _lock: File,
     path: PathBuf,
     /// The backoff as it was when the lock was taken.
@@ -149,7 +149,7 @@ pub struct Turn {
 
 impl Turn {
     /// Takes the delivery lock in `dir` if it is free. `Ok(None)`: another run holds it.
-    pub fn try_take(dir: &Path) -> io::Result<Option<Self>> {
+    pub(crate) fn try_take(dir: &Path) -> io::Result<Option<Self>> {
         let lock = open_lock(dir)?;
         match lock.try_lock() {
             Ok(()) => Ok(Some(Self::holding(lock, dir))),
@@ -159,7 +159,7 @@ impl Turn {
     }
 
     /// Takes the delivery lock in `dir`, waiting until `deadline` at most. `Ok(None)`: still held then.
-    pub fn wait_for(dir: &Path, deadline: std::time::Instant) -> io::Result<Option<Self>> {
+    pub(crate) fn wait_for(dir: &Path, deadline: std::time::Instant) -> io::Result<Option<Self>> {
         let lock = open_lock(dir)?;
         loop {
             match lock.try_lock() {
@@ -184,13 +184,13 @@ impl Turn {
     }
 
     /// Saves the backoff after a hook run's `delivery` (see [`Backoff::after`]).
-    pub fn record(&self, delivery: &Delivery) -> io::Result<()> {
+    pub(crate) fn record(&self, delivery: &Delivery) -> io::Result<()> {
         self.save(self.backoff.after(delivery, now_ms()))
     }
 
     /// Saves the backoff after `atel-hooks flush`: a delivery without a failure ends it entirely,
     /// the hook runs' claim back to full size included.
-    pub fn record_flush(&self, delivery: &Delivery) -> io::Result<()> {
+    pub(crate) fn record_flush(&self, delivery: &Delivery) -> io::Result<()> {
         if delivery.setback.is_none() && delivery.error.is_none() {
             self.save(Backoff::default())
         } else {
@@ -199,7 +199,7 @@ impl Turn {
     }
 
     /// Writes `backoff` (atomically: a temporary file renamed over the old one), unless unchanged.
-    pub fn save(&self, backoff: Backoff) -> io::Result<()> {
+    pub(crate) fn save(&self, backoff: Backoff) -> io::Result<()> {
         if backoff == self.backoff {
             return Ok(());
         }
@@ -229,7 +229,7 @@ fn open_lock(dir: &Path) -> io::Result<File> {
 }
 
 /// Now, in milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, millis)

@@ -24,6 +24,25 @@ use crate::spool::{HOOK_CLAIM_BYTES, Spool};
 use crate::table::plural;
 use crate::usage::{self, Usage};
 
+/// How the process exits. There is no third status: exit code 2 means "blocking error" to Claude
+/// Code, and nothing here ever blocks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exit 0: done, or a hook that failed quietly (one stderr line).
+    Success,
+    /// Exit 1: a command other than `hook` that did not do what was asked.
+    Failure,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => Self::SUCCESS,
+            ExitStatus::Failure => Self::FAILURE,
+        }
+    }
+}
+
 /// What a subcommand prints and how the process exits. Exit codes are 0 or 1, never 2.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -72,8 +91,8 @@ impl Outcome {
         self
     }
 
-    /// Prints and returns the exit code.
-    pub fn emit(self) -> ExitCode {
+    /// Prints and returns how the process exits.
+    pub fn emit(self) -> ExitStatus {
         if !self.stdout.is_empty() {
             let mut out = io::stdout().lock();
             let _ = out.write_all(self.stdout.as_bytes());
@@ -85,9 +104,9 @@ impl Outcome {
             let _ = writeln!(io::stderr(), "atel-hooks: {line}");
         }
         if self.failed {
-            ExitCode::FAILURE
+            ExitStatus::Failure
         } else {
-            ExitCode::SUCCESS
+            ExitStatus::Success
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::table::plural;
 
 /// What one delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// Rows the server took (quarantined ones included: sending them again would quarantine them again).
     pub delivered: usize,
     /// Rows the server put in quarantine.
@@ -36,7 +36,7 @@ pub struct Delivery {
 
 /// A failure that may pass, as the [backoff](crate::backoff) sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setback {
+pub(crate) enum Setback {
     /// Tinybird did not act on the rows: nothing was sent (no client), or it said "not now" (429,
     /// 503) or refused the token (401). `retry_after`: what a 429 asked for.
     NotWritten {
@@ -49,7 +49,7 @@ pub enum Setback {
 
 impl Setback {
     /// The setback of a transient (not [`Error::is_permanent`]) error.
-    pub fn of(err: &Error) -> Self {
+    pub(crate) fn of(err: &Error) -> Self {
         match err {
             Error::RateLimited { retry_after } => Self::NotWritten {
                 retry_after: *retry_after,
@@ -68,12 +68,12 @@ impl Setback {
 impl Delivery {
     /// Whether nothing went wrong: no row stayed behind or was rejected (quarantined rows and corrupt
     /// lines are reported, but the spool is empty of what this run claimed).
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.error.is_none() && self.rejected == 0
     }
 
     /// One line for stderr, or `None` when everything went through cleanly.
-    pub fn problem(&self, spool: &Spool) -> Option<String> {
+    pub(crate) fn problem(&self, spool: &Spool) -> Option<String> {
         let mut parts = Vec::new();
         if let Some(why) = &self.error {
             let rows = match self.kept {
@@ -115,7 +115,7 @@ impl Delivery {
 
 /// A client from the environment (see [`TinybirdClient::from_env`]) whose own deadline is `budget`,
 /// built before `deadline` (configuring may ask Tinybird Local for its token).
-pub async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClient, String> {
+pub(crate) async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClient, String> {
     let build = TinybirdClient::builder().deadline(budget).build_from_env();
     match timeout_at(deadline, build).await {
         Ok(Ok(client)) => Ok(client),
@@ -129,7 +129,7 @@ pub async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClie
 /// and their rows go back to the spool; rows refused for good ([`Error::is_permanent`]: a bad row, a
 /// missing datasource, a body too large, a token without the scope) are set aside. With
 /// no client (`Err` says why) nothing is claimed: the rows stay.
-pub async fn deliver(
+pub(crate) async fn deliver(
     spool: &Spool,
     client: Result<&TinybirdClient, &str>,
     cap: Option<u64>,

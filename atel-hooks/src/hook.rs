@@ -15,7 +15,7 @@ use crate::transcript::{self, Cursor, Scan};
 
 /// What a hook run has to do.
 #[derive(Debug)]
-pub enum Plan {
+pub(crate) enum Plan {
     /// An event this tool does not record (or a tool other than `Skill`).
     Ignore,
     /// Send rows (through the spool). `durable` rows are synced to disk there (`SubagentStop` and
@@ -35,7 +35,11 @@ pub enum Plan {
 }
 
 /// Turns a payload into a plan. `Err` is the one stderr line when the payload cannot be recorded.
-pub fn plan(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<Plan, String> {
+pub(crate) fn plan(
+    input: &HookInput,
+    state_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<Plan, String> {
     match input.hook_event_name.as_str() {
         "SessionStart" => Ok(Plan::SessionStart),
         "SubagentStart" => Ok(plain_rows(vec![Row::Agent(rows::agent_row(
@@ -139,7 +143,7 @@ fn scan_warning(path: &Path, scan: &Scan) -> Option<String> {
 }
 
 /// The transcripts of a session: the main one and its subagents' (`<dir>/<session>/subagents/agent-*.jsonl`).
-pub fn session_transcripts(main: &Path, session_id: &str) -> Vec<PathBuf> {
+pub(crate) fn session_transcripts(main: &Path, session_id: &str) -> Vec<PathBuf> {
     let mut paths = vec![main.to_path_buf()];
     let subagents = main
         .parent()
@@ -212,7 +216,7 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
 /// The transcript cursors of one session (`<state>/cursors/<session>.json`), locked from reading
 /// until [`CursorUpdate::save`] so two `SessionEnd` runs of one session never count a request twice.
 #[derive(Debug)]
-pub struct CursorUpdate {
+pub(crate) struct CursorUpdate {
     path: PathBuf,
     _lock: File,
     cursors: BTreeMap<String, Cursor>,
@@ -254,7 +258,7 @@ impl CursorUpdate {
     }
 
     /// Writes the advanced cursors (atomically: a temporary file renamed over the old one).
-    pub fn save(self) -> io::Result<()> {
+    pub(crate) fn save(self) -> io::Result<()> {
         let tmp = self.path.with_extension("json.tmp");
         let text = serde_json::to_vec(&self.next).map_err(io::Error::other)?;
         fs::write(&tmp, text)?;

@@ -51,14 +51,14 @@
 //!
 //! # Delivery: at least once
 //!
-//! Every row is written to an append-only spool under the state directory ([`spool`]) *before* the
+//! Every row is written to an append-only spool under the state directory (`spool`) *before* the
 //! network step, because Claude Code kills async hooks at session teardown (`SubagentStop` and
 //! `SessionEnd` rows are also synced to disk); the run then delivers the spool within its budget:
 //! mode 0600, locked so parallel hooks never interleave. A hook run claims at most
-//! [`spool::HOOK_CLAIM_BYTES`] (1 MiB, newest rows first), so after an outage each hook sends a slice
+//! `spool::HOOK_CLAIM_BYTES` (1 MiB, newest rows first), so after an outage each hook sends a slice
 //! of the backlog; the next hooks or `atel-hooks flush` (which takes everything) send the rest.
 //!
-//! What happens to a claimed datasource's rows depends on the answer ([`deliver`]):
+//! What happens to a claimed datasource's rows depends on the answer (`deliver`):
 //! - taken (quarantined rows included): gone from the spool;
 //! - no client (no token, Tinybird Local down), no connection, a timeout, 429, 5xx, 401: kept in the
 //!   spool, and the run tries no other datasource (the server is the same);
@@ -75,14 +75,14 @@
 //! # Delivery under faults: one run at a time, and a backoff
 //!
 //! Every run spools its rows, but only one delivers at a time, and none while the shared backoff
-//! says wait ([`backoff`]: `delivery.lock` and `delivery.json` in the state directory):
+//! says wait (`backoff`: `delivery.lock` and `delivery.json` in the state directory):
 //! - a run that finds another one delivering (the lock held) leaves its rows in the spool;
 //! - after a failure that may pass (no connection, no answer within the budget, 429, 5xx, 401, no
 //!   client) the next attempt waits 1 s, then 2 s, 4 s … up to 2 minutes, each wait drawn between
 //!   half and all of that; a 429's `Retry-After` is used as given. Runs inside that window only spool
 //!   their rows: no request, nothing on stderr (it is normal), exit 0 at once;
 //! - a failure after which Tinybird may have written the rows anyway (a timeout, a broken
-//!   connection, 500/502/504) also makes the next runs claim only [`backoff::PROBE_BYTES`] (4 KiB,
+//!   connection, 500/502/504) also makes the next runs claim only `backoff::PROBE_BYTES` (4 KiB,
 //!   about 15 rows), doubling with each success back to 1 MiB: a slow Tinybird that writes what it
 //!   is sent but answers after the budget gets a few rows again, never the whole backlog from every
 //!   hook;
@@ -157,17 +157,17 @@
 )]
 
 pub mod backfill;
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod cli;
 pub mod config;
 pub mod context;
-pub mod deliver;
-pub mod hook;
-pub mod install;
+pub(crate) mod deliver;
+pub(crate) mod hook;
+pub(crate) mod install;
 pub mod payload;
-pub mod report;
-pub mod rows;
-pub mod spool;
-pub mod table;
+pub(crate) mod report;
+pub(crate) mod rows;
+pub(crate) mod spool;
+pub(crate) mod table;
 pub mod transcript;
 pub mod usage;

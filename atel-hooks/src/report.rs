@@ -9,7 +9,7 @@ use crate::usage::{AgentUsage, Usage};
 
 /// The tables, one after another; a line saying so when there is no data at all.
 #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
-pub fn render(usage: &Usage) -> String {
+pub(crate) fn render(usage: &Usage) -> String {
     let days = usage.days;
     let mut out = String::new();
     if usage.agents.is_empty()

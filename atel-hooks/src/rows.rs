@@ -1,6 +1,5 @@
 //! The rows the hooks produce, tagged with their datasource so one spool can hold all three.
 
-use atel_sdk::Datasource;
 use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use crate::transcript::{ApiRequestUsage, TranscriptSummary};
 /// Serialized as `{"ds":"<datasource>","row":{…}}`: the spool's line format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "ds", content = "row")]
-pub enum Row {
+pub(crate) enum Row {
     /// `agent_activations`.
     #[serde(rename = "agent_activations")]
     Agent(AgentActivation),
@@ -24,23 +23,16 @@ pub enum Row {
     Request(ApiRequest),
 }
 
-impl Row {
-    /// The datasource the row belongs to.
-    pub fn datasource(&self) -> &'static str {
-        match self {
-            Self::Agent(_) => AgentActivation::NAME,
-            Self::Skill(_) => SkillActivation::NAME,
-            Self::Request(_) => ApiRequest::NAME,
-        }
-    }
-}
-
 /// The `api_requests` row of one unique request of a transcript, as `SessionEnd` and `backfill` send
 /// it: stamped with the request's first transcript line (`now` when no line had a timestamp), in the
 /// session that made it — `requestSessionId` for a request a fork replayed from its parent, else the
 /// line's `sessionId`, else `session_id` (the transcript's own session) — priced like Claude Code
 /// prices it. Every copy of a request gets the same ids, so re-sending it makes no second request.
-pub fn request_row(request: &ApiRequestUsage, session_id: &str, now: DateTime<Utc>) -> ApiRequest {
+pub(crate) fn request_row(
+    request: &ApiRequestUsage,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> ApiRequest {
     ApiRequest {
         timestamp: request.first_ts.unwrap_or(now),
         session_id: request
@@ -61,7 +53,7 @@ pub fn request_row(request: &ApiRequestUsage, session_id: &str, now: DateTime<Ut
 
 /// An `agent_activations` row without usage: a `start` row, or a `stop` row whose transcript could
 /// not be read (see [`add_run_usage`]).
-pub fn agent_row(
+pub(crate) fn agent_row(
     event: AgentEvent,
     timestamp: DateTime<Utc>,
     session_id: &str,
@@ -86,7 +78,7 @@ pub fn agent_row(
 /// Fills a `stop` row with what `SubagentStop` records of a run: the tokens of the unique API
 /// responses of its transcript, the model with the most output tokens, and the first-to-last span.
 /// A transcript without a complete response leaves the row without usage (`model` empty).
-pub fn add_run_usage(row: &mut AgentActivation, summary: &TranscriptSummary) {
+pub(crate) fn add_run_usage(row: &mut AgentActivation, summary: &TranscriptSummary) {
     if summary.requests == 0 {
         return;
     }
@@ -101,7 +93,7 @@ pub fn add_run_usage(row: &mut AgentActivation, summary: &TranscriptSummary) {
 /// An id for a row whose source gave none (a payload without `tool_use_id` or `agent_id`, a spool
 /// line written before rows had ids): `derived:` + a name-based UUID (v5) of what the row holds, so
 /// every copy of the row gets the same one and is still counted once.
-pub fn derived_id(parts: &[&str]) -> String {
+pub(crate) fn derived_id(parts: &[&str]) -> String {
     let name = parts.join("\u{1f}");
     let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes());
     format!("derived:{}", id.simple())
@@ -138,7 +130,7 @@ fn ensure_id(row: &mut Row) {
 
 /// Rows split by datasource, in their original order within each.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Batches {
+pub(crate) struct Batches {
     /// `agent_activations` rows.
     pub agents: Vec<AgentActivation>,
     /// `skill_activations` rows.
@@ -149,7 +141,7 @@ pub struct Batches {
 
 impl Batches {
     /// Splits `rows` by datasource, giving every row without a source id its [`derived_id`].
-    pub fn split(rows: impl IntoIterator<Item = Row>) -> Self {
+    pub(crate) fn split(rows: impl IntoIterator<Item = Row>) -> Self {
         let mut batches = Self::default();
         for mut row in rows {
             ensure_id(&mut row);
@@ -166,6 +158,7 @@ impl Batches {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use atel_sdk::Datasource as _;
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -183,7 +176,7 @@ mod tests {
             line,
             r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true,"tool_use_id":"toolu_1"}}"#
         );
-        assert_eq!(row.datasource(), "skill_activations");
+        assert!(line.starts_with(&format!(r#"{{"ds":"{}","#, SkillActivation::NAME)));
         let back: Row = serde_json::from_str(&line).unwrap();
         assert_eq!(back, row);
     }

@@ -157,10 +157,9 @@ fn the_repositorys_settings_are_what_install_writes() {
     let project = sandbox.root.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let committed: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.join(".claude/settings.json")).unwrap(),
-    )
-    .unwrap();
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join(".claude/settings.json")).unwrap())
+            .unwrap();
     let command = committed["hooks"]["SessionStart"][0]["hooks"][0]["command"]
         .as_str()
         .expect("the SessionStart command")
