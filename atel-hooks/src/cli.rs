@@ -365,7 +365,7 @@ pub fn flush(timeout: Duration) -> Outcome {
     outcome.with_warnings(&config.warnings)
 }
 
-/// How long `report` and `flush` wait for Tinybird unless told otherwise.
+/// How long `report` waits for Tinybird (`flush` has its own `--timeout`).
 const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
 
 /// `atel-hooks report [--days N] [--json]`.

@@ -10,10 +10,12 @@
 //! lines. Message content is skipped without being deserialized; nothing but ids, model names, counts
 //! and timestamps is kept.
 //!
-//! Lines are processed only once their `\n` is written. Blank lines are ignored; lines that are not JSON
-//! objects, and `assistant` lines that do not parse, are counted in [`ScanStats::malformed_lines`]; line
-//! types this module does not know are counted in [`ScanStats::unknown_type_lines`]. Neither stops the
-//! scan. Non-assistant lines are only checked structurally (as far as their `type` and `timestamp`).
+//! A line is processed once it is complete: ended by `\n`, or, for the file's last line, when it
+//! already parses as JSON (it is used, and the cursor stays before it so the next scan reads it
+//! again; its response key is in the cursor, so it is not counted twice). Blank lines are ignored;
+//! lines that are not JSON objects, and `assistant` lines that do not parse, are counted in
+//! [`ScanStats::malformed_lines`]; line types this module does not know are counted in
+//! [`ScanStats::unknown_type_lines`]. Neither stops the scan. Non-assistant lines are only checked structurally (as far as their `type` and `timestamp`).
 //!
 //! # Request durations
 //! A request's [`prev_ts`](ApiRequestUsage::prev_ts) is the timestamp of the line that preceded it: the
