@@ -22,16 +22,7 @@ fn close(actual: f64, expected: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers() {
-    let server = LocalServer::start();
-    let client = server.client();
-    client
-        .deploy(repo_root().join("tinybird"), DeployOptions::default())
-        .await
-        .expect("deploy tinybird/");
-
-    let mut sandbox = Sandbox::new(&server.url);
-    sandbox.set("TINYBIRD_TOKEN", &server.token);
-    sandbox.set("ATEL_DAYS", &DAYS.to_string());
+    let (_server, client, sandbox) = deployed_sandbox().await;
     sandbox.place_transcripts("v2.1.331", "main");
     for payload in sequence("v2.1.331", "main") {
         let event = payload["hook_event_name"]
