@@ -65,10 +65,11 @@ pub enum InputError {
 }
 
 impl HookInput {
-    /// Reads at most `cap` bytes from `reader` and parses them.
+    /// Reads at most `cap` bytes from `reader` and parses them (`u64::MAX`: no cap).
     pub fn read(reader: impl Read, cap: u64) -> Result<Self, InputError> {
         let mut bytes = Vec::new();
-        reader.take(cap + 1).read_to_end(&mut bytes)?;
+        // One byte more than the cap tells "too large" from "exactly the cap".
+        reader.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > cap {
             return Err(InputError::TooLarge(cap));
         }
@@ -144,6 +145,19 @@ mod tests {
         .ok();
         assert_eq!(input.as_ref().map(|i| i.skill.is_none()), Some(true));
         assert_eq!(input.as_ref().map(|i| i.duration_ms), Some(None));
+    }
+
+    #[test]
+    fn a_cap_of_u64_max_reads_everything() {
+        // Found by the `hook_payload` fuzz target: `cap + 1` overflowed (a panic in debug builds; in
+        // release `take(0)`, so every payload read as empty).
+        let payload = br#"{"session_id":"s","hook_event_name":"Stop"}"#;
+        let input = HookInput::read(payload.as_slice(), u64::MAX).unwrap();
+        assert_eq!(input.hook_event_name, "Stop");
+        assert!(matches!(
+            HookInput::read(b"".as_slice(), u64::MAX),
+            Err(InputError::Empty)
+        ));
     }
 
     #[test]
