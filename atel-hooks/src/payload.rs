@@ -82,6 +82,12 @@ impl HookInput {
         if text.trim().is_empty() {
             return Err(InputError::Empty);
         }
+        // serde fills a struct from a JSON array too, field by position: only an object is a payload.
+        if !text.trim_start().starts_with('{') {
+            return Err(InputError::Json(serde::de::Error::custom(
+                "expected a JSON object",
+            )));
+        }
         Ok(serde_json::from_str(text)?)
     }
 }
@@ -176,6 +182,12 @@ mod tests {
             HookInput::parse(br#"{"hook_event_name":"Stop"}"#),
             Err(InputError::Json(_))
         ));
+        // Found by the `hook_payload` fuzz target: an array was read field by position.
+        let array = HookInput::parse(br#" ["s","SessionEnd","/tmp/t.jsonl"]"#);
+        assert_eq!(
+            array.map_err(|e| e.to_string()).err().as_deref(),
+            Some("invalid hook payload: expected a JSON object")
+        );
         let big = vec![b' '; 100];
         assert!(matches!(
             HookInput::read(big.as_slice(), 99),
