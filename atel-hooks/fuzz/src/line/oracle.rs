@@ -55,7 +55,7 @@ pub fn expect(line: &Rendered) -> Expected {
         timestamp: None,
         request: Expect::Unspecified,
     };
-    let Ok(Value::Object(top)) = serde_json::from_str::<Value>(&line.text) else {
+    let Ok(Value::Object(top)) = crate::json(line.text.as_bytes()) else {
         return Expected {
             timestamp: None,
             request: Expect::Nothing,
