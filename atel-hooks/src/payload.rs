@@ -68,10 +68,11 @@ pub enum InputError {
 }
 
 impl HookInput {
-    /// Reads at most `cap` bytes from `reader` and parses them.
+    /// Reads at most `cap` bytes from `reader` and parses them (`u64::MAX`: no cap).
     pub fn read(reader: impl Read, cap: u64) -> Result<Self, InputError> {
         let mut bytes = Vec::new();
-        reader.take(cap + 1).read_to_end(&mut bytes)?;
+        // One byte more than the cap tells "too large" from "exactly the cap".
+        reader.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > cap {
             return Err(InputError::TooLarge(cap));
         }
@@ -83,6 +84,12 @@ impl HookInput {
         let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotUtf8)?;
         if text.trim().is_empty() {
             return Err(InputError::Empty);
+        }
+        // serde fills a struct from a JSON array too, field by position: only an object is a payload.
+        if !text.trim_start().starts_with('{') {
+            return Err(InputError::Json(serde::de::Error::custom(
+                "expected a JSON object",
+            )));
         }
         Ok(serde_json::from_str(text)?)
     }
@@ -150,6 +157,19 @@ mod tests {
     }
 
     #[test]
+    fn a_cap_of_u64_max_reads_everything() {
+        // Found by the `hook_payload` fuzz target: `cap + 1` overflowed (a panic in debug builds; in
+        // release `take(0)`, so every payload read as empty).
+        let payload = br#"{"session_id":"s","hook_event_name":"Stop"}"#;
+        let input = HookInput::read(payload.as_slice(), u64::MAX).unwrap();
+        assert_eq!(input.hook_event_name, "Stop");
+        assert!(matches!(
+            HookInput::read(b"".as_slice(), u64::MAX),
+            Err(InputError::Empty)
+        ));
+    }
+
+    #[test]
     fn bad_input_is_classified() {
         assert!(matches!(HookInput::parse(b""), Err(InputError::Empty)));
         assert!(matches!(HookInput::parse(b" \n"), Err(InputError::Empty)));
@@ -165,6 +185,12 @@ mod tests {
             HookInput::parse(br#"{"hook_event_name":"Stop"}"#),
             Err(InputError::Json(_))
         ));
+        // Found by the `hook_payload` fuzz target: an array was read field by position.
+        let array = HookInput::parse(br#" ["s","SessionEnd","/tmp/t.jsonl"]"#);
+        assert_eq!(
+            array.map_err(|e| e.to_string()).err().as_deref(),
+            Some("invalid hook payload: expected a JSON object")
+        );
         let big = vec![b' '; 100];
         assert!(matches!(
             HookInput::read(big.as_slice(), 99),

@@ -354,8 +354,9 @@ fn scan_reader_capped<R: Read>(
 struct Scanner<'c> {
     cursor: &'c Cursor,
     requests: Vec<ApiRequestUsage>,
-    /// `message.id` → indexes into `requests` (usually one).
-    index: HashMap<String, Vec<usize>>,
+    /// `message.id` → `requestId` → index into `requests` (usually one per message id; a map, so that
+    /// many request ids under one message id stay linear).
+    index: HashMap<String, HashMap<String, usize>>,
     recent: Vec<RequestKey>,
     first_ts: Option<DateTime<Utc>>,
     last_ts: Option<DateTime<Utc>>,
@@ -477,13 +478,11 @@ impl<'c> Scanner<'c> {
             return;
         }
         let usage = raw_usage.to_usage();
-        let existing = self.index.get(message_id).and_then(|slots| {
-            slots.iter().copied().find(|&i| {
-                self.requests
-                    .get(i)
-                    .is_some_and(|r| r.request_id == request_id)
-            })
-        });
+        let existing = self
+            .index
+            .get(message_id)
+            .and_then(|slots| slots.get(request_id))
+            .copied();
         if let Some(request) = existing.and_then(|i| self.requests.get_mut(i)) {
             self.stats.duplicate_lines += 1;
             request.lines = request.lines.saturating_add(1);
@@ -499,7 +498,7 @@ impl<'c> Scanner<'c> {
             self.index
                 .entry(message_id.to_owned())
                 .or_default()
-                .push(self.requests.len());
+                .insert(request_id.to_owned(), self.requests.len());
             self.requests.push(ApiRequestUsage {
                 message_id: message_id.to_owned(),
                 request_id: request_id.to_owned(),

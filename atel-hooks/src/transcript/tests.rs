@@ -82,6 +82,31 @@ fn same_message_id_with_another_request_id_is_another_request() {
 }
 
 #[test]
+fn many_request_ids_under_one_message_id_scan_in_linear_time() {
+    // Found with the fuzz harness: each line searched every earlier request of its message id, so
+    // 40 000 such lines took 800 million comparisons (26 s in a debug build; hours at a million lines).
+    // Now 40 000 map lookups: milliseconds, so the bound below leaves a wide margin on a busy machine.
+    let n = 40_000;
+    let text: String = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"type":"assistant","requestId":"r{i}","message":{{"id":"m","usage":{{"output_tokens":1}}}}}}"#
+            ) + "\n"
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let scan = scan(&text);
+    let elapsed = started.elapsed();
+    assert_eq!(scan.requests.len(), n);
+    assert_eq!(scan.summary().usage.output, n as u64);
+    assert_eq!(
+        scan.requests.last().map(|r| r.request_id.as_str()),
+        Some("r39999")
+    );
+    assert!(elapsed.as_secs() < 3, "{n} lines took {elapsed:?}");
+}
+
+#[test]
 fn summary_totals_model_and_duration() {
     let haiku = assistant(3, 9, 500).replace("claude-opus-5-5", "claude-haiku-4-5");
     let text = [
