@@ -75,6 +75,7 @@ pub mod error;
 pub mod param;
 pub mod resource;
 pub mod schema;
+pub mod shape;
 pub mod telemetry;
 
 pub use atel_derive::{Datasource, pipe};
@@ -93,6 +94,7 @@ pub mod __private {
     pub use crate::schema::{
         ChType, Column, ColumnType, DatasourceSchema, Engine, Node, Param, PipeSchema,
     };
+    pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;
     pub use std::string::String;
     pub use std::vec::Vec;
