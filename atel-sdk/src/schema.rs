@@ -165,6 +165,7 @@ impl fmt::Display for ChType {
 /// | `chrono::DateTime<Utc>`, `NaiveDateTime`    | `DateTime64(3)`                                  |
 /// | `chrono::NaiveDate`                         | `Date`                                           |
 /// | `uuid::Uuid` (feature `uuid`, default)      | `UUID`                                           |
+/// | `rust_decimal::Decimal` (feature `rust_decimal`) | `Decimal(P, S)`, from the field's `#[tinybird(decimal(P, S))]` |
 /// | `Option<T>`                                 | `Nullable(T)`, for a `T` that is not a container |
 /// | `Vec<T>`                                    | `Array(T)` (JSON path `$.name[:]`)               |
 /// | `HashMap<String, V>`, `BTreeMap<String, V>` | `Map(String, V)`                                 |
@@ -264,6 +265,24 @@ impl ColumnType for uuid::Uuid {
     const SHAPE: Shape = Shape::Scalar(Scalar::Uuid);
     fn ch_type() -> ChType {
         ChType::Uuid
+    }
+}
+
+/// `Decimal(P, S)` with the field's `#[tinybird(decimal(P, S))]`, which the derive requires. Alone,
+/// `ch_type()` is ClickHouse's default for a bare `Decimal`: `Decimal(10, 0)`.
+///
+/// Written as its exact text (`rust_decimal`'s own `Serialize`, unless something in your build turns on
+/// its `serde-float` feature), which ClickHouse reads exactly; read back exactly by the client, whose
+/// rows never go through `f64` (see [`crate::client::de::from_str`]). A value with more decimals than
+/// the column's scale is truncated by ClickHouse.
+#[cfg(feature = "rust_decimal")]
+impl ColumnType for rust_decimal::Decimal {
+    const SHAPE: Shape = Shape::Scalar(Scalar::Decimal);
+    fn ch_type() -> ChType {
+        ChType::Decimal {
+            precision: 10,
+            scale: 0,
+        }
     }
 }
 
@@ -398,6 +417,13 @@ mod tests {
             "DateTime64(3)"
         );
         assert_eq!(uuid::Uuid::ch_type().to_string(), "UUID");
+        #[cfg(feature = "rust_decimal")]
+        assert_eq!(
+            <Option<rust_decimal::Decimal>>::ch_type()
+                .with_decimal(20, 2)
+                .to_string(),
+            "Nullable(Decimal(20, 2))"
+        );
     }
 
     #[test]
