@@ -65,6 +65,11 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Column types come from the field types: the table is in [`ColumnType`], the compile-time checks
+//! (no `Option<Vec<T>>`, `low_cardinality` only on strings, hand-written types that round-trip) in
+//! [`shape`]. Features: `uuid` (default) for `uuid::Uuid` columns, `rust_decimal` for
+//! `rust_decimal::Decimal` ones.
 
 // The derives expand to `::atel_sdk::…` paths; this makes them resolve inside this crate too.
 extern crate self as atel_sdk;
