@@ -136,6 +136,31 @@ pub(crate) fn value<T: Parse>(
     Ok(None)
 }
 
+/// `key(<T>)`: the contents, or `None` after reporting a missing list (as "expected `key({example})`")
+/// or contents that are not a `T` (as "expected {kind} in `key(...)`"). Either way the value is consumed.
+pub(crate) fn list_value<T: Parse>(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    example: &str,
+    kind: &str,
+) -> syn::Result<Option<T>> {
+    let key = key_name(&meta.path);
+    if !meta.input.peek(syn::token::Paren) {
+        skip_value(meta)?;
+        cx.error_spanned_by(&meta.path, format!("expected `{key}({example})`"));
+        return Ok(None);
+    }
+    let group: proc_macro2::Group = meta.input.parse()?;
+    if let Ok(value) = syn::parse2::<T>(group.stream()) {
+        return Ok(Some(value));
+    }
+    cx.error_spanned_by(
+        group,
+        format!("expected {kind} in `{key}(...)`, e.g. `{key}({example})`"),
+    );
+    Ok(None)
+}
+
 /// `` `a`, `b`, `c` ``
 pub(crate) fn list(items: &[&str]) -> String {
     items

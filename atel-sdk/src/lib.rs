@@ -65,6 +65,11 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Column types come from the field types: the table is in [`ColumnType`], the compile-time checks
+//! (no `Option<Vec<T>>`, `low_cardinality` only on strings, hand-written types that round-trip) in
+//! [`shape`]. Features: `uuid` (default) for `uuid::Uuid` columns, `rust_decimal` for
+//! `rust_decimal::Decimal` ones.
 
 // The derives expand to `::atel_sdk::…` paths; this makes them resolve inside this crate too.
 extern crate self as atel_sdk;
@@ -75,6 +80,7 @@ pub mod error;
 pub mod param;
 pub mod resource;
 pub mod schema;
+pub mod shape;
 pub mod telemetry;
 
 pub use atel_derive::{Datasource, pipe};
@@ -93,6 +99,7 @@ pub mod __private {
     pub use crate::schema::{
         ChType, Column, ColumnType, DatasourceSchema, Engine, Node, Param, PipeSchema,
     };
+    pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;
     pub use std::string::String;
     pub use std::vec::Vec;

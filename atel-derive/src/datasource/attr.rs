@@ -7,12 +7,14 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, LitStr, Token};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, LitInt, LitStr, Token};
 
 use super::case::RenameRule;
+use super::chtype::{self, Ty};
 use crate::ctxt::Ctxt;
 use crate::meta::{
-    Grammar, flag_value, is_resource_name, key_name, list, skip_value, string_value,
+    Grammar, flag_value, is_resource_name, key_name, list, list_value, skip_value, string_value,
 };
 
 /// The engines Tinybird accepts in `ENGINE`.
@@ -48,6 +50,7 @@ const FIELD: Grammar = Grammar {
     keys: &[
         "type",
         "low_cardinality",
+        "decimal",
         "json_path",
         "default",
         "codec",
@@ -76,7 +79,11 @@ pub(crate) struct Container {
 #[derive(Default)]
 pub(crate) struct Field {
     pub(crate) ty: Option<LitStr>,
+    /// `ty` parsed; `None` when it is absent or did not parse (reported).
+    pub(crate) raw_type: Option<Ty>,
     pub(crate) low_cardinality: Option<TokenStream>,
+    /// `decimal(P, S)`: the precision and scale of the field's `Decimal`.
+    pub(crate) decimal: Option<Decimal>,
     pub(crate) json_path: Option<LitStr>,
     pub(crate) default: Option<LitStr>,
     pub(crate) codec: Option<LitStr>,
@@ -87,6 +94,33 @@ pub(crate) struct Field {
     pub(crate) serde_skip: bool,
     /// `#[serde(flatten)]`: the keys come from another type, which a derive cannot see.
     pub(crate) serde_flatten: Option<TokenStream>,
+}
+
+/// The arguments of `decimal(P, S)`.
+pub(crate) struct Decimal {
+    pub(crate) precision_lit: LitInt,
+    pub(crate) scale_lit: LitInt,
+    /// 1 to 76 once validated.
+    pub(crate) precision: u8,
+    /// At most `precision` once validated.
+    pub(crate) scale: u8,
+}
+
+impl Parse for Decimal {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let precision_lit: LitInt = input.parse()?;
+        input.parse::<Token![,]>()?;
+        let scale_lit: LitInt = input.parse()?;
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+        Ok(Self {
+            precision: precision_lit.base10_parse().unwrap_or(0),
+            scale: scale_lit.base10_parse().unwrap_or(u8::MAX),
+            precision_lit,
+            scale_lit,
+        })
+    }
 }
 
 impl Container {
@@ -204,6 +238,11 @@ impl Field {
                             return FIELD.read(cx, &meta, &mut this.low_cardinality, flag_value);
                         }
                         "skip" => return FIELD.read(cx, &meta, &mut this.skip, flag_value),
+                        "decimal" => {
+                            return FIELD.read(cx, &meta, &mut this.decimal, |cx, meta| {
+                                list_value(cx, meta, "20, 2", "a precision and a scale")
+                            });
+                        }
                         _ => return FIELD.unknown_key(cx, &meta),
                     };
                     FIELD.read(cx, &meta, slot, string_value)
@@ -232,7 +271,44 @@ impl Field {
         this
     }
 
-    fn validate(&self, cx: &mut Ctxt) {
+    fn validate(&mut self, cx: &mut Ctxt) {
+        if let Some(lit) = &self.ty
+            && !lit.value().trim().is_empty()
+        {
+            match chtype::parse(&lit.value()) {
+                Ok(ty) => self.raw_type = Some(ty),
+                Err(message) => cx.error_spanned_by(lit, message),
+            }
+            if let Some(flag) = &self.low_cardinality {
+                cx.error_spanned_by(
+                    flag,
+                    "`low_cardinality` and `type` both set the type, write `LowCardinality(...)` in \
+                     `type`",
+                );
+            }
+            if let Some(decimal) = &self.decimal {
+                cx.error_spanned_by(
+                    &decimal.precision_lit,
+                    "`decimal` and `type` both set the type, write `Decimal(P, S)` in `type`",
+                );
+            }
+        }
+        if let Some(decimal) = &self.decimal {
+            if !(1..=76).contains(&decimal.precision) {
+                cx.error_spanned_by(
+                    &decimal.precision_lit,
+                    "a `Decimal` precision is from 1 to 76 digits",
+                );
+            } else if decimal.scale > decimal.precision {
+                cx.error_spanned_by(
+                    &decimal.scale_lit,
+                    format!(
+                        "the scale cannot be larger than the precision ({})",
+                        decimal.precision
+                    ),
+                );
+            }
+        }
         for (key, value) in [
             ("type", &self.ty),
             ("default", &self.default),

@@ -1,14 +1,15 @@
 //! The generated code: `impl Pipe`, the compile-time type checks, and the typed query method. Quote only;
 //! every decision was made in `attr`, `ast` and `check`.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream};
-use quote::{ToTokens as _, format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Ident, ItemStruct, LitStr, Type};
 
 use super::ast::{Endpoint, Field, Pipe};
 use super::attr::Sql;
 use super::check::Param;
+use crate::assertion::{const_assert, pretty_type};
 
 fn option_str(value: Option<&str>) -> TokenStream {
     value.map_or_else(
@@ -179,24 +180,6 @@ pub(crate) fn ext_trait_with(
     }
 }
 
-/// A type as the user would write it: `Option<u64>`, not `Option < u64 >`.
-fn pretty_type(ty: &Type) -> String {
-    let text = quote!(#ty).to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied();
-        let prev = out.chars().last();
-        let glue = c == ' '
-            && (matches!(next, Some('<' | '>' | ',' | ':' | ')' | ']'))
-                || matches!(prev, Some('<' | ':' | '&' | '(' | '[')));
-        if !glue {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// One `const` assertion per (field, template type) that the type holds the field's values; the check
 /// runs on the real type through `atel_sdk::param`, so aliases and user impls are covered.
 pub(crate) fn fit_checks(fields: &[Field<'_>], params: &[Param]) -> TokenStream {
@@ -212,24 +195,14 @@ pub(crate) fn fit_checks(fields: &[Field<'_>], params: &[Param]) -> TokenStream 
                 field.name,
             );
             let template = template_type(template, span);
-            // `assert!` spanned from the type's first token to its last, so the error underlines the
-            // whole type (as `syn::Error::new_spanned` does).
-            let last = ty.to_token_stream().into_iter().last().map_or(span, |t| t.span());
-            let mut args = Group::new(
-                Delimiter::Parenthesis,
-                quote_spanned! {span=>
-                    ::atel_sdk::__private::accepts(
-                        #template,
-                        #array,
-                        <#ty as ::atel_sdk::__private::ParamValue>::KIND,
-                    ),
-                    #message,
-                },
-            );
-            args.set_span(last);
-            quote_spanned! {span=>
-                const _: () = ::core::assert! #args;
-            }
+            let condition = quote_spanned! {span=>
+                ::atel_sdk::__private::accepts(
+                    #template,
+                    #array,
+                    <#ty as ::atel_sdk::__private::ParamValue>::KIND,
+                )
+            };
+            const_assert(ty, &condition, &message)
         })
     }).collect()
 }
