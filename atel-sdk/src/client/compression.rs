@@ -11,7 +11,8 @@ use std::io::Write as _;
 /// **The default is [`Zstd`](Self::Zstd) at level 1** ([`Compression::DEFAULT`]). On
 /// `agent_activations` rows it sends about half the bytes of gzip at its fastest level and costs about half
 /// the CPU (README, "Benchmarks"). Tinybird's Events API takes `Content-Encoding: zstd`: it is what the
-/// OpenTelemetry Collector's `tinybird` exporter, maintained with Tinybird, sends by default. Choose
+/// OpenTelemetry Collector's `tinybird` exporter (the one Tinybird's OpenTelemetry template uses) sends
+/// to `/v0/events` by default; Tinybird's docs name only gzip. Choose
 /// [`Gzip`](Self::Gzip) for a server that only knows gzip (one that answers `400`/`415` to zstd), and
 /// [`None`](Self::None) when CPU matters more than bytes (a fast local link).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
