@@ -127,21 +127,25 @@ impl Pipe for TopAgents {
     }
 }
 
-/// A request body as sent before compression.
+/// A request body as sent before compression (gzip or zstd, by its `Content-Encoding`).
 pub(crate) fn plain_body(request: &wiremock::Request) -> Vec<u8> {
     use std::io::Read as _;
-    let gzipped = request
+    let encoding = request
         .headers
         .get("content-encoding")
-        .is_some_and(|v| v == "gzip");
-    if !gzipped {
-        return request.body.clone();
+        .map(|v| v.to_str().unwrap().to_owned());
+    match encoding.as_deref() {
+        None => request.body.clone(),
+        Some("gzip") => {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&request.body[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            plain
+        }
+        Some("zstd") => zstd::decode_all(&request.body[..]).unwrap(),
+        Some(other) => panic!("unexpected content-encoding {other}"),
     }
-    let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(&request.body[..])
-        .read_to_end(&mut plain)
-        .unwrap();
-    plain
 }
 
 /// Answers an Events API request as Tinybird does, counting the rows it got.

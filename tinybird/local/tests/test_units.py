@@ -3,9 +3,12 @@ error texts the server recognises (from a real in-process engine)."""
 
 from __future__ import annotations
 
-import pytest
+import gzip
 
-from tinybird_local.events import _MISSING, extract, parse_path
+import pytest
+import zstandard
+
+from tinybird_local.events import _MISSING, BodyError, decode_body, extract, parse_path
 from tinybird_local.pipes import first_keyword, forbidden_table_function, references, with_ctes
 from tinybird_local.project import parse_project
 
@@ -19,6 +22,29 @@ def test_json_paths() -> None:
     assert extract(row, parse_path("$.top")) is None
     assert extract(row, parse_path("$.a.nope")) is _MISSING
     assert extract(row, parse_path("$.a.b[5]")) is _MISSING
+
+
+def test_decode_body_reads_every_encoding_and_checks_the_decompressed_size() -> None:
+    data = b'{"a":1}\n' * 1000
+    zstd = zstandard.ZstdCompressor(level=1)
+    for encoding, body in [
+        ("", data),
+        ("identity", data),
+        ("gzip", gzip.compress(data)),
+        ("GZIP", gzip.compress(data[:4000]) + gzip.compress(data[4000:])),  # two members
+        ("zstd", zstd.compress(data)),
+        ("zstd", zstd.compress(data[:4000]) + zstd.compress(data[4000:])),  # two frames
+        (" zstd", zstandard.ZstdCompressor(write_content_size=False).compress(data)),
+    ]:
+        assert decode_body(body, encoding, len(data)) == data, encoding
+        with pytest.raises(BodyError) as over:
+            decode_body(body, encoding, len(data) - 1)
+        assert over.value.status == 413, encoding
+    assert decode_body(b"", "zstd", 10) == b""
+    for encoding, body in [("zstd", zstd.compress(data)[:-1]), ("gzip", gzip.compress(data)[:-1]), ("br", b"")]:
+        with pytest.raises(BodyError) as bad:
+            decode_body(body, encoding, 10**6)
+        assert bad.value.status == 400, encoding
 
 
 def test_ctes_merge_into_a_leading_with() -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import zstandard
 
 from .engine import Engine, EngineError, quote_ident, quote_string
 from .project import Column, Datasource
@@ -18,6 +21,58 @@ _PATH_PART_RE = re.compile(r"\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(:|\*|
 # Settings for reading the rows: ISO 8601 / RFC 3339 timestamps like Tinybird accepts, and no
 # parallel parsing so an error names the exact row.
 READ_SETTINGS = "date_time_input_format = 'best_effort', input_format_parallel_parsing = 0"
+
+
+# Compressed bodies are fed to the decompressor this many bytes at a time and the output is checked
+# against the limit after each piece: 1 KiB of zstd (RLE blocks) or deflate expands to at most ~32 MiB,
+# so a small body that would decompress to gigabytes is refused without holding them.
+_DECOMPRESS_STEP = 1024
+
+
+class BodyError(Exception):
+    """A body that cannot be read: `status` 400 (bad encoding or data) or 413 (over the limit)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
+    """The NDJSON in `body` as sent with `Content-Encoding: encoding` (none, `gzip` or `zstd`), refused
+    with BodyError(413) when it is over `limit` bytes once decompressed. Several gzip members or zstd
+    frames in a row read as one body; zstd frames may or may not carry their content size."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        if len(body) > limit:
+            raise BodyError(413, f"The body is over the limit of {limit} bytes")
+        return body
+    if encoding == "gzip":
+        return _decompress(lambda: zlib.decompressobj(16 + zlib.MAX_WBITS), body, limit, "gzip", zlib.error)
+    if encoding == "zstd":
+        return _decompress(
+            lambda: zstandard.ZstdDecompressor().decompressobj(), body, limit, "zstd", zstandard.ZstdError
+        )
+    raise BodyError(400, f"Unsupported Content-Encoding '{encoding}'")
+
+
+def _decompress(new: Callable[[], Any], body: bytes, limit: int, name: str, error: type[Exception]) -> bytes:
+    out = bytearray()
+    pos = 0
+    try:
+        while pos < len(body):  # one gzip member / zstd frame per round
+            decompressor = new()
+            while not decompressor.eof:
+                if pos >= len(body):
+                    raise BodyError(400, f"Invalid {name} body: it is truncated")
+                piece = body[pos : pos + _DECOMPRESS_STEP]
+                pos += len(piece)
+                out += decompressor.decompress(piece)
+                if len(out) > limit:
+                    raise BodyError(413, f"The uncompressed body is over the limit of {limit} bytes")
+            pos -= len(decompressor.unused_data)
+    except error:
+        raise BodyError(400, f"Invalid {name} body") from None
+    return bytes(out)
 
 
 @dataclass

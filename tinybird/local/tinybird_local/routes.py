@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
 from .deploy import Workspace
 from .engine import Engine, EngineError
-from .events import Ingestor
+from .events import BodyError, Ingestor, decode_body
 from .pipes import (
     TemplateError,
     first_keyword,
@@ -182,14 +181,10 @@ class Api:
         if name not in self.workspace.live.datasources:
             raise HttpError(404, f"Data Source '{name}' not found")
         body = request.body(MAX_EVENTS_BODY)
-        encoding = (request.headers.get("Content-Encoding") or "").lower()
-        if encoding == "gzip":
-            try:
-                body = _gunzip(body, MAX_EVENTS_BODY)
-            except (OSError, EOFError, zlib.error):
-                raise HttpError(400, "Invalid gzip body") from None
-        elif encoding not in ("", "identity"):
-            raise HttpError(400, f"Unsupported Content-Encoding '{encoding}'")
+        try:
+            body = decode_body(body, request.headers.get("Content-Encoding") or "", MAX_EVENTS_BODY)
+        except BodyError as exc:
+            raise HttpError(exc.status, str(exc)) from None
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -265,13 +260,3 @@ class Api:
             if exc.unknown is not None:
                 raise HttpError(unknown_table_status, f"Resource '{exc.unknown}' not found") from None
             raise HttpError(400, f"[Error] {exc.short}") from None
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = decompressor.decompress(body, limit + 1)
-    if len(out) > limit:
-        raise HttpError(413, f"The uncompressed body is over the limit of {limit} bytes")
-    if not decompressor.eof:
-        raise EOFError("truncated gzip body")
-    return out
