@@ -254,21 +254,26 @@ pub(crate) async fn tinybird() -> MockServer {
     server
 }
 
-/// The request body, gunzipped when it says so.
+/// The request body, decompressed as its `Content-Encoding` says (gzip or zstd, the client's two).
 pub(crate) fn body_text(request: &Request) -> String {
-    let gzipped = request
+    let encoding = request
         .headers
         .get("content-encoding")
-        .is_some_and(|v| v.as_bytes() == b"gzip");
-    if gzipped {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(request.body.as_slice())
-            .read_to_string(&mut text)
-            .unwrap();
-        text
-    } else {
-        String::from_utf8(request.body.clone()).unwrap()
-    }
+        .map(|v| v.as_bytes().to_vec());
+    let body = request.body.as_slice();
+    let bytes = match encoding.as_deref() {
+        Some(b"gzip") => {
+            let mut bytes = Vec::new();
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut bytes)
+                .unwrap();
+            bytes
+        }
+        Some(b"zstd") => zstd::decode_all(body).unwrap(),
+        None => body.to_vec(),
+        Some(other) => panic!("unexpected Content-Encoding {other:?}"),
+    };
+    String::from_utf8(bytes).unwrap()
 }
 
 /// Every row sent to `/v0/events`, as `(datasource, row)`.
