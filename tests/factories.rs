@@ -34,6 +34,12 @@ pub fn next_agent_id() -> String {
     format!("a{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A fresh id with `prefix` (`toolu_…`, `req_…`, `msg_…`): every factory row is its own event.
+pub fn next_id(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{prefix}{:024x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// A subagent `stop` row one hour ago with a fresh `agent_id`: `general-purpose` on
 /// `claude-opus-4-8`, the token numbers of the fixtures' first API call (input 101, output 31, cache
 /// read 5,100, cache write 2,010), 1.5 s.
@@ -53,7 +59,7 @@ pub fn make_agent_activation_row() -> AgentActivation {
     }
 }
 
-/// A successful `fake-skill` use one hour ago that took 12 ms.
+/// A successful `fake-skill` use one hour ago that took 12 ms, with a fresh `tool_use_id`.
 pub fn make_skill_activation_row() -> SkillActivation {
     SkillActivation {
         timestamp: ago(TimeDelta::hours(1)),
@@ -61,11 +67,13 @@ pub fn make_skill_activation_row() -> SkillActivation {
         skill_name: "fake-skill".to_owned(),
         duration_ms: 12,
         success: true,
+        tool_use_id: next_id("toolu_"),
     }
 }
 
 /// One `claude-opus-4-8` request one hour ago with the fixtures' first call's tokens, priced at
-/// Opus 4.8's list prices ($5 / $25 / $0.50 / $6.25 per MTok): 0.0163925 USD.
+/// Opus 4.8's list prices ($5 / $25 / $0.50 / $6.25 per MTok): 0.0163925 USD, with a fresh
+/// `request_id` and `message_id`.
 pub fn make_api_request_row() -> ApiRequest {
     ApiRequest {
         timestamp: ago(TimeDelta::hours(1)),
@@ -77,6 +85,8 @@ pub fn make_api_request_row() -> ApiRequest {
         cache_creation_tokens: 2_010,
         cost_usd: 0.016_392_5,
         duration_ms: 2_000,
+        request_id: next_id("req_"),
+        message_id: next_id("msg_"),
     }
 }
 

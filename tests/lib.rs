@@ -1,8 +1,10 @@
-//! Support for the workspace integration tests: row factories and the local Tinybird-compatible server.
+//! Support for the workspace integration tests: row factories, the local Tinybird-compatible server and a
+//! fault-injecting proxy to put in front of it.
 //!
 //! The tests themselves live in `tests/it/`.
 
 pub mod factories;
+pub mod fault_proxy;
 pub mod server;
 
 use std::path::PathBuf;

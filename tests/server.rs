@@ -79,7 +79,7 @@ impl LocalServer {
         }
     }
 
-    /// A client for this server, with short retry waits.
+    /// A client for this server, with the default retry policy and timeouts.
     ///
     /// # Panics
     /// When the client cannot be built from the server's url and token.

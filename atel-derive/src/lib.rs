@@ -2,8 +2,10 @@
 
 use proc_macro::TokenStream;
 
+mod assertion;
 mod ctxt;
 mod datasource;
+mod meta;
 mod pipe;
 
 /// Derives `atel_sdk::Datasource` for a row struct: one column per field, named by the JSON key serde
@@ -15,14 +17,21 @@ mod pipe;
 /// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`) and `settings`.
 ///
 /// On a field: `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field
-/// type's `atel_sdk::ColumnType`), `low_cardinality` wraps it in `LowCardinality(...)`,
-/// `json_path = "$..."`, `default = "<expr>"`, `codec = "ZSTD(1)"`, and `skip` leaves the field out.
+/// type's `atel_sdk::ColumnType`), `low_cardinality` dictionary-encodes a string (`LowCardinality(String)`,
+/// `LowCardinality(Nullable(String))`, `Array(LowCardinality(String))` for a `Vec<String>`),
+/// `decimal(P, S)` gives a `rust_decimal::Decimal` its precision and scale, `json_path = "$..."`,
+/// `default = "<expr>"`, `codec = "ZSTD(1)"`, and `skip` leaves the field out.
 ///
 /// `#[serde(rename)]`, `#[serde(rename_all)]` (every serde case rule) and `#[serde(skip)]` /
 /// `skip_serializing` are honoured; `#[serde(flatten)]` is rejected. At compile time the derive checks
 /// the attributes, that every field type has a `ColumnType` (the error is on the type), that the sorting
 /// key, partition key, TTL and `ver` name existing columns, that no sorting-key column is `Nullable`, and
-/// that column names are unique.
+/// that column names are unique. On the field's real type (aliases included, see `atel_sdk::shape`):
+/// no `Option` of a `Vec`, a map or an `Option` (ClickHouse has no such `Nullable`), `low_cardinality`
+/// only on strings, `decimal(P, S)` exactly on decimals. A hand-written `type` is parsed: an unknown
+/// type (with the names it is close to), bad arguments (`Decimal(20, 21)`, `DateTime64(10)`), a
+/// `Nullable` or `LowCardinality` ClickHouse refuses, and a type that does not round-trip with the
+/// field's Rust type (`type = "UInt8"` on a `String`) are errors.
 #[proc_macro_derive(Datasource, attributes(tinybird))]
 pub fn derive_datasource(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::DeployOptions;
+use atel_sdk::error::Report;
 use chrono::Utc;
 use tokio::time::Instant;
 
+use crate::backoff::{self, Turn};
 use crate::config::{Config, MAX_STDIN_BYTES};
 use crate::context;
 use crate::deliver::{self, Delivery};
@@ -19,7 +21,27 @@ use crate::install;
 use crate::payload::HookInput;
 use crate::report;
 use crate::spool::{HOOK_CLAIM_BYTES, Spool};
+use crate::table::plural;
 use crate::usage::{self, Usage};
+
+/// How the process exits. There is no third status: exit code 2 means "blocking error" to Claude
+/// Code, and nothing here ever blocks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exit 0: done, or a hook that failed quietly (one stderr line).
+    Success,
+    /// Exit 1: a command other than `hook` that did not do what was asked.
+    Failure,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => Self::SUCCESS,
+            ExitStatus::Failure => Self::FAILURE,
+        }
+    }
+}
 
 /// What a subcommand prints and how the process exits. Exit codes are 0 or 1, never 2.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,8 +91,8 @@ impl Outcome {
         self
     }
 
-    /// Prints and returns the exit code.
-    pub fn emit(self) -> ExitCode {
+    /// Prints and returns how the process exits.
+    pub fn emit(self) -> ExitStatus {
         if !self.stdout.is_empty() {
             let mut out = io::stdout().lock();
             let _ = out.write_all(self.stdout.as_bytes());
@@ -82,9 +104,9 @@ impl Outcome {
             let _ = writeln!(io::stderr(), "atel-hooks: {line}");
         }
         if self.failed {
-            ExitCode::FAILURE
+            ExitStatus::Failure
         } else {
-            ExitCode::SUCCESS
+            ExitStatus::Success
         }
     }
 }
@@ -164,8 +186,38 @@ fn record(
     if !spool.has_rows() {
         return Ok(None);
     }
-    let delivery = send(&spool, config.budget, Some(HOOK_CLAIM_BYTES))?;
-    Ok(delivery.problem(&spool))
+    // One run delivers at a time, and none inside the backoff window: the rows wait in the spool for
+    // a later run, which is normal and not worth a line. A lock that cannot be used at all does not
+    // stop delivery (only the backoff).
+    let (turn, mut lines) = match Turn::try_take(spool.dir()) {
+        Ok(Some(turn)) if turn.backoff.is_waiting(backoff::now_ms()) => return Ok(None),
+        Ok(Some(turn)) => (Some(turn), Vec::new()),
+        Ok(None) => return Ok(None),
+        Err(err) => (None, vec![lock_problem(&spool, &err)]),
+    };
+    let cap = turn
+        .as_ref()
+        .map_or(HOOK_CLAIM_BYTES, |turn| turn.backoff.claim_cap());
+    let delivery = send(&spool, config.budget, Some(cap))?;
+    lines.extend(delivery.problem(&spool));
+    if let Some(Err(err)) = turn.map(|turn| turn.record(&delivery)) {
+        lines.push(backoff_problem(&spool, &err));
+    }
+    Ok((!lines.is_empty()).then(|| lines.join("; ")))
+}
+
+fn lock_problem(spool: &Spool, err: &io::Error) -> String {
+    format!(
+        "cannot take the delivery lock in {} ({err}); delivering without the backoff",
+        spool.dir().display()
+    )
+}
+
+fn backoff_problem(spool: &Spool, err: &io::Error) -> String {
+    format!(
+        "cannot save the delivery backoff in {}: {err}",
+        spool.dir().display()
+    )
 }
 
 /// The spool in the state directory.
@@ -196,8 +248,19 @@ fn send(spool: &Spool, budget: Duration, cap: Option<u64>) -> Result<Delivery, S
 /// `SessionStart`: asks the pipes for the last days' usage and prints the context for Claude
 /// (nothing when there is no data or no server), then delivers the spool with what is left of the
 /// budget: the context comes first, a backlog must not starve it.
+///
+/// The pipes are asked even inside the backoff window: a read cannot duplicate rows, it is one
+/// request per session, bounded by the budget as always, and the context is what the user sees. Only
+/// the delivery follows the backoff (and the delivery lock), like any hook run's.
 fn session_start(config: &Config) -> Outcome {
     let spool = open_spool(config);
+    let turn = match &spool {
+        Ok(spool) if spool.has_rows() => Turn::try_take(spool.dir())
+            .ok()
+            .flatten()
+            .filter(|turn| !turn.backoff.is_waiting(backoff::now_ms())),
+        _ => None,
+    };
     let budget = config.budget;
     let days = config.days;
     let result = block_on(async {
@@ -209,21 +272,27 @@ fn session_start(config: &Config) -> Outcome {
                     .await
                 {
                     Ok(Ok(usage)) => Ok(usage),
-                    Ok(Err(err)) => Err(err.to_string()),
+                    Ok(Err(err)) => Err(Report(&err).to_string()),
                     Err(_) => Err("no answer from Tinybird within the budget".to_owned()),
                 }
             }
             Err(why) => Err(why.clone()),
         };
-        let delivery = match &spool {
-            Ok(spool) if spool.has_rows() && Instant::now() < deadline => {
+        let delivery = match (&spool, &turn) {
+            (Ok(spool), Some(turn)) if Instant::now() < deadline => {
                 let client = client.as_ref().map_err(String::as_str);
-                let delivery =
-                    deliver::deliver(spool, client, Some(HOOK_CLAIM_BYTES), deadline).await;
-                delivery.problem(spool)
+                let cap = Some(turn.backoff.claim_cap());
+                let delivery = deliver::deliver(spool, client, cap, deadline).await;
+                let saved = turn.record(&delivery).err();
+                let lines: Vec<String> = delivery
+                    .problem(spool)
+                    .into_iter()
+                    .chain(saved.map(|err| backoff_problem(spool, &err)))
+                    .collect();
+                (!lines.is_empty()).then(|| lines.join("; "))
             }
-            Ok(_) => None,
-            Err(err) => Some(err.clone()),
+            (Ok(_), _) => None,
+            (Err(err), _) => Some(err.clone()),
         };
         (usage, delivery)
     });
@@ -253,6 +322,10 @@ fn session_start(config: &Config) -> Outcome {
 
 /// `atel-hooks flush`: sends the whole spool, waiting at most `timeout`. Exits 1 when rows stay in
 /// the spool or were refused.
+///
+/// An explicit action: it ignores the backoff, and a complete delivery ends it. It first waits for a
+/// hook run delivering right now (which holds the delivery lock for its budget at most); should the
+/// lock stay taken, it delivers anyway and leaves the backoff alone.
 pub fn flush(timeout: Duration) -> Outcome {
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -261,23 +334,38 @@ pub fn flush(timeout: Duration) -> Outcome {
     let outcome = match open_spool(&config) {
         Err(err) => Outcome::fail(err),
         Ok(spool) if !spool.has_rows() => Outcome::ok("nothing to flush\n"),
-        Ok(spool) => match send(&spool, timeout, None) {
-            Err(err) => Outcome::fail(err),
-            Ok(delivery) => Outcome {
-                stdout: if delivery.delivered > 0 || delivery.is_complete() {
-                    format!("delivered {} rows\n", delivery.delivered)
-                } else {
-                    String::new()
-                },
-                stderr: delivery.problem(&spool),
-                failed: !delivery.is_complete(),
-            },
-        },
+        Ok(spool) => {
+            let started = std::time::Instant::now();
+            let patience = (config.budget + Duration::from_secs(1)).min(timeout / 2);
+            let turn = Turn::wait_for(spool.dir(), started + patience)
+                .ok()
+                .flatten();
+            match send(&spool, timeout.saturating_sub(started.elapsed()), None) {
+                Err(err) => Outcome::fail(err),
+                Ok(delivery) => {
+                    let saved = turn.and_then(|turn| turn.record_flush(&delivery).err());
+                    let lines: Vec<String> = delivery
+                        .problem(&spool)
+                        .into_iter()
+                        .chain(saved.map(|err| backoff_problem(&spool, &err)))
+                        .collect();
+                    Outcome {
+                        stdout: if delivery.delivered > 0 || delivery.is_complete() {
+                            format!("delivered {} rows\n", delivery.delivered)
+                        } else {
+                            String::new()
+                        },
+                        stderr: (!lines.is_empty()).then(|| lines.join("; ")),
+                        failed: !delivery.is_complete(),
+                    }
+                }
+            }
+        }
     };
     outcome.with_warnings(&config.warnings)
 }
 
-/// How long `report` and `flush` wait for Tinybird unless told otherwise.
+/// How long `report` waits for Tinybird (`flush` has its own `--timeout`).
 const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
 
 /// `atel-hooks report [--days N] [--json]`.
@@ -293,7 +381,7 @@ pub fn report(days: Option<u16>, json: bool) -> Outcome {
         tokio::time::timeout_at(deadline, Usage::fetch(&client, days))
             .await
             .map_err(|_| "no answer from Tinybird in time".to_owned())?
-            .map_err(|err| err.to_string())
+            .map_err(|err| Report(&err).to_string())
     });
     match result {
         Err(err) | Ok(Err(err)) => Outcome::fail(err),
@@ -330,7 +418,7 @@ pub fn install(project: Option<PathBuf>, user: bool, command: Option<String>) ->
             "{}: {} hook{} added, {} updated, {} already there (command: {command})\n",
             path.display(),
             merged.added,
-            if merged.added == 1 { "" } else { "s" },
+            plural(merged.added),
             merged.updated,
             merged.unchanged,
         )),
@@ -348,7 +436,7 @@ pub fn deploy(dir: Option<PathBuf>) -> Outcome {
     });
     match result {
         Err(err) => Outcome::fail(err),
-        Ok(Err(err)) => Outcome::fail(format!("deploying {}: {err}", dir.display())),
+        Ok(Err(err)) => Outcome::fail(format!("deploying {}: {}", dir.display(), Report(&err))),
         Ok(Ok(outcome)) => {
             let mut text = format!(
                 "deployed {}: {}{}\n",

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::table::{percent, usd};
+use crate::table::{percent, plural, usd};
 use crate::usage::{AgentInsight, AgentUsage};
 
 /// How many agents the summary names.
@@ -41,7 +41,7 @@ pub fn context_text(days: u16, usage: &[AgentUsage], insights: &[AgentInsight]) 
     let _ = write!(
         text,
         "Subagent usage, last {days} day{} (atel): {runs} run{}, est. {} in all.\nTop agents by cost:",
-        plural(u64::from(days)),
+        plural(days),
         plural(runs),
         usd(cost),
     );
@@ -166,10 +166,6 @@ fn hints(agents: &[Agent<'_>]) -> Vec<String> {
     hints
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +174,7 @@ mod tests {
         AgentUsage {
             agent_type: name.into(),
             invocations: runs,
+            runs_without_usage: 0,
             total_input: 1000 * runs,
             total_output: 300 * runs,
             total_cache_read: 50_000 * runs,

@@ -3,16 +3,18 @@
 
 use std::time::Duration;
 
+use atel_sdk::error::Report;
 use atel_sdk::{Datasource, Error, TinybirdClient};
 use serde::Serialize;
 use tokio::time::{Instant, timeout_at};
 
 use crate::rows::{Batches, Row};
 use crate::spool::Spool;
+use crate::table::plural;
 
 /// What one delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// Rows the server took (quarantined ones included: sending them again would quarantine them again).
     pub delivered: usize,
     /// Rows the server put in quarantine.
@@ -27,17 +29,51 @@ pub struct Delivery {
     pub error: Option<String>,
     /// Why rows were rejected, when they were.
     pub rejection: Option<String>,
+    /// What kind of transient failure stopped the delivery, when one did (not a spool error): what
+    /// the [backoff](crate::backoff) goes by.
+    pub setback: Option<Setback>,
+}
+
+/// A failure that may pass, as the [backoff](crate::backoff) sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Setback {
+    /// Tinybird did not act on the rows: nothing was sent (no client), or it said "not now" (429,
+    /// 503) or refused the token (401). `retry_after`: what a 429 asked for.
+    NotWritten {
+        /// How long Tinybird asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// Tinybird may have written the rows: no answer in time, a broken connection, 500/502/504.
+    MaybeWritten,
+}
+
+impl Setback {
+    /// The setback of a transient (not [`Error::is_permanent`]) error.
+    pub(crate) fn of(err: &Error) -> Self {
+        match err {
+            Error::RateLimited { retry_after } => Self::NotWritten {
+                retry_after: *retry_after,
+            },
+            Error::Api {
+                status: 500 | 502 | 504,
+                ..
+            } => Self::MaybeWritten,
+            Error::Config(_) | Error::Api { .. } => Self::NotWritten { retry_after: None },
+            // A timeout, a broken connection, and whatever else may come.
+            _ => Self::MaybeWritten,
+        }
+    }
 }
 
 impl Delivery {
     /// Whether nothing went wrong: no row stayed behind or was rejected (quarantined rows and corrupt
     /// lines are reported, but the spool is empty of what this run claimed).
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.error.is_none() && self.rejected == 0
     }
 
     /// One line for stderr, or `None` when everything went through cleanly.
-    pub fn problem(&self, spool: &Spool) -> Option<String> {
+    pub(crate) fn problem(&self, spool: &Spool) -> Option<String> {
         let mut parts = Vec::new();
         if let Some(why) = &self.error {
             let rows = match self.kept {
@@ -62,7 +98,7 @@ impl Delivery {
             parts.push(format!(
                 "{} row{} went to a quarantine datasource",
                 self.quarantined,
-                if self.quarantined == 1 { "" } else { "s" }
+                plural(self.quarantined)
             ));
         }
         if self.corrupt > 0 {
@@ -77,41 +113,23 @@ impl Delivery {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// A client from the environment (see [`TinybirdClient::from_env`]) whose own deadline is `budget`,
 /// built before `deadline` (configuring may ask Tinybird Local for its token).
-pub async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClient, String> {
+pub(crate) async fn connect(budget: Duration, deadline: Instant) -> Result<TinybirdClient, String> {
     let build = TinybirdClient::builder().deadline(budget).build_from_env();
     match timeout_at(deadline, build).await {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(err)) => Err(err.to_string()),
+        Ok(Err(err)) => Err(Report(&err).to_string()),
         Err(_) => Err("timed out configuring the Tinybird client".to_owned()),
     }
 }
 
-/// Whether Tinybird refused the rows for good: sending them again would fail again (a bad row, a
-/// missing datasource, a body too large, a token without the scope). Anything else (no connection, a
-/// timeout, 429, 5xx, 401) may pass later.
-pub fn is_permanent(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::Api {
-            status: 400 | 403 | 404 | 413,
-            ..
-        } | Error::Encode(_)
-            | Error::Decode { .. }
-            | Error::Quarantined { .. }
-    )
-}
-
 /// Claims the spool (at most `cap` bytes, see [`Spool::claim`]) and sends it, one request per
 /// datasource, until `deadline`. After a transient failure the remaining datasources are not tried
-/// and their rows go back to the spool; rows refused for good ([`is_permanent`]) are set aside. With
+/// and their rows go back to the spool; rows refused for good ([`Error::is_permanent`]: a bad row, a
+/// missing datasource, a body too large, a token without the scope) are set aside. With
 /// no client (`Err` says why) nothing is claimed: the rows stay.
-pub async fn deliver(
+pub(crate) async fn deliver(
     spool: &Spool,
     client: Result<&TinybirdClient, &str>,
     cap: Option<u64>,
@@ -122,6 +140,7 @@ pub async fn deliver(
         Ok(client) => client,
         Err(why) => {
             delivery.error = Some(why.to_owned());
+            delivery.setback = Some(Setback::NotWritten { retry_after: None });
             return delivery;
         }
     };
@@ -191,13 +210,14 @@ impl Sender<'_> {
                 self.delivery.delivered += rows.len();
                 self.delivery.quarantined += summary.quarantined_rows;
             }
-            Ok(Err(err)) if is_permanent(&err) => {
+            Ok(Err(err)) if err.is_permanent() => {
                 self.delivery.rejected += rows.len();
-                self.delivery.rejection = Some(format!("{}: {err}", D::NAME));
+                self.delivery.rejection = Some(format!("{}: {}", D::NAME, Report(&err)));
                 self.rejected.extend(rows.into_iter().map(wrap));
             }
             Ok(Err(err)) => {
-                self.delivery.error = Some(err.to_string());
+                self.delivery.error = Some(Report(&err).to_string());
+                self.delivery.setback = Some(Setback::of(&err));
                 self.undelivered.extend(rows.into_iter().map(wrap));
             }
             Err(_) => {
@@ -205,6 +225,7 @@ impl Sender<'_> {
                     "no answer from Tinybird within the budget, sending {}",
                     D::NAME
                 ));
+                self.delivery.setback = Some(Setback::MaybeWritten);
                 self.undelivered.extend(rows.into_iter().map(wrap));
             }
         }
@@ -226,16 +247,46 @@ mod tests {
     #[test]
     fn refusals_are_permanent_outages_are_not() {
         for status in [400, 403, 404, 413] {
-            assert!(is_permanent(&api(status)), "{status}");
+            assert!(api(status).is_permanent(), "{status}");
         }
         for status in [401, 408, 429, 500, 502, 503, 504] {
-            assert!(!is_permanent(&api(status)), "{status}");
+            assert!(!api(status).is_permanent(), "{status}");
         }
-        assert!(!is_permanent(&Error::Timeout {
-            elapsed: Duration::from_secs(1)
-        }));
-        assert!(!is_permanent(&Error::RateLimited { retry_after: None }));
-        assert!(!is_permanent(&Error::Transport("refused".into())));
-        assert!(is_permanent(&Error::Encode("NaN".into())));
+        assert!(
+            !Error::Timeout {
+                elapsed: Duration::from_secs(1)
+            }
+            .is_permanent()
+        );
+        assert!(!Error::RateLimited { retry_after: None }.is_permanent());
+        assert!(!Error::Transport("refused".into()).is_permanent());
+        assert!(Error::Encode("NaN".into()).is_permanent());
+    }
+
+    #[test]
+    fn setbacks_say_whether_the_rows_may_have_been_written() {
+        let not_written = Setback::NotWritten { retry_after: None };
+        for status in [401, 408, 503] {
+            assert_eq!(Setback::of(&api(status)), not_written, "{status}");
+        }
+        for status in [500, 502, 504] {
+            assert_eq!(Setback::of(&api(status)), Setback::MaybeWritten, "{status}");
+        }
+        let wait = Some(Duration::from_secs(3));
+        assert_eq!(
+            Setback::of(&Error::RateLimited { retry_after: wait }),
+            Setback::NotWritten { retry_after: wait }
+        );
+        assert_eq!(Setback::of(&Error::Config("no token".into())), not_written);
+        assert_eq!(
+            Setback::of(&Error::Timeout {
+                elapsed: Duration::from_secs(1)
+            }),
+            Setback::MaybeWritten
+        );
+        assert_eq!(
+            Setback::of(&Error::Transport("reset".into())),
+            Setback::MaybeWritten
+        );
     }
 }

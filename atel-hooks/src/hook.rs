@@ -5,17 +5,17 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
+use atel_sdk::telemetry::{AgentEvent, SkillActivation};
 use chrono::{DateTime, Utc};
 
 use crate::payload::HookInput;
-use crate::rows::Row;
+use crate::rows::{self, Row};
 use crate::spool::create_private_dir;
 use crate::transcript::{self, Cursor, Scan};
 
 /// What a hook run has to do.
 #[derive(Debug)]
-pub enum Plan {
+pub(crate) enum Plan {
     /// An event this tool does not record (or a tool other than `Skill`).
     Ignore,
     /// Send rows (through the spool). `durable` rows are synced to disk there (`SubagentStop` and
@@ -35,44 +35,48 @@ pub enum Plan {
 }
 
 /// Turns a payload into a plan. `Err` is the one stderr line when the payload cannot be recorded.
-pub fn plan(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Result<Plan, String> {
+pub(crate) fn plan(
+    input: &HookInput,
+    state_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<Plan, String> {
     match input.hook_event_name.as_str() {
         "SessionStart" => Ok(Plan::SessionStart),
-        "SubagentStart" => Ok(rows(vec![Row::Agent(AgentActivation {
-            timestamp: now,
-            session_id: input.session_id.clone(),
-            agent_type: input.agent_type.clone().unwrap_or_default(),
-            agent_id: input.agent_id.clone().unwrap_or_default(),
-            event: AgentEvent::Start,
-            input_tokens: 0,
-            output_tokens: 0,
-            cache_read_tokens: 0,
-            cache_creation_tokens: 0,
-            duration_ms: 0,
-            model: String::new(),
-        })])),
-        "SubagentStop" => subagent_stop(input, now),
+        "SubagentStart" => Ok(plain_rows(vec![Row::Agent(rows::agent_row(
+            AgentEvent::Start,
+            now,
+            &input.session_id,
+            input.agent_type.as_deref().unwrap_or_default(),
+            input.agent_id.as_deref().unwrap_or_default(),
+        ))])),
+        "SubagentStop" => Ok(subagent_stop(input, now)),
         "PostToolUse" | "PostToolUseFailure" if input.tool_name.as_deref() == Some("Skill") => {
-            let skill = input
-                .skill
-                .clone()
-                .ok_or("a Skill tool call without `tool_input.skill`; not recorded")?;
+            // A call whose skill name is missing still happened: it is counted, under an empty name.
+            let warning = input.skill.is_none().then(|| {
+                "a Skill tool call without `tool_input.skill`; recorded without a name".to_owned()
+            });
             let success =
                 input.hook_event_name == "PostToolUse" && input.tool_success.unwrap_or(true);
-            Ok(rows(vec![Row::Skill(SkillActivation {
-                timestamp: now,
-                session_id: input.session_id.clone(),
-                skill_name: skill,
-                duration_ms: input.duration_ms.unwrap_or(0),
-                success,
-            })]))
+            Ok(Plan::Rows {
+                rows: vec![Row::Skill(SkillActivation {
+                    timestamp: now,
+                    session_id: input.session_id.clone(),
+                    skill_name: input.skill.clone().unwrap_or_default(),
+                    duration_ms: input.duration_ms.unwrap_or(0),
+                    success,
+                    tool_use_id: input.tool_use_id.clone().unwrap_or_default(),
+                })],
+                durable: false,
+                cursors: None,
+                warning,
+            })
         }
         "SessionEnd" => session_end(input, state_dir, now),
         _ => Ok(Plan::Ignore),
     }
 }
 
-fn rows(rows: Vec<Row>) -> Plan {
+fn plain_rows(rows: Vec<Row>) -> Plan {
     Plan::Rows {
         rows,
         durable: false,
@@ -81,48 +85,52 @@ fn rows(rows: Vec<Row>) -> Plan {
     }
 }
 
-fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Result<Plan, String> {
-    let path = input
-        .agent_transcript_path
-        .as_deref()
-        .ok_or("SubagentStop without `agent_transcript_path`; not recorded")?;
-    let scan = transcript::scan_file(path).map_err(|err| {
-        format!(
-            "cannot read the subagent transcript {}: {err}; not recorded",
-            path.display()
-        )
-    })?;
-    let summary = scan.summary();
-    if summary.requests == 0 {
-        return Err(format!(
-            "no complete API response in the subagent transcript {}{}; not recorded",
-            path.display(),
-            if scan.stats.truncated_tail {
-                " (it ends in a cut-off line)"
-            } else {
-                ""
+/// `SubagentStop`: the run's usage from its transcript. A run whose transcript is missing, unreadable
+/// or holds no complete API response is still recorded (the run happened), with zero usage and an
+/// empty `model`: the pipes count it as a run and leave it out of their averages.
+fn subagent_stop(input: &HookInput, now: DateTime<Utc>) -> Plan {
+    let mut row = rows::agent_row(
+        AgentEvent::Stop,
+        now,
+        &input.session_id,
+        input.agent_type.as_deref().unwrap_or_default(),
+        input.agent_id.as_deref().unwrap_or_default(),
+    );
+    let warning = match input.agent_transcript_path.as_deref() {
+        None => Some(
+            "SubagentStop without `agent_transcript_path`; recorded the run without usage"
+                .to_owned(),
+        ),
+        Some(path) => match transcript::scan_file(path) {
+            Err(err) => Some(format!(
+                "cannot read the subagent transcript {}: {err}; recorded the run without usage",
+                path.display()
+            )),
+            Ok(scan) => {
+                let summary = scan.summary();
+                if summary.requests == 0 {
+                    Some(format!(
+                        "no complete API response in the subagent transcript {}{}; recorded the run without usage",
+                        path.display(),
+                        if scan.stats.truncated_tail {
+                            " (it ends in a cut-off line)"
+                        } else {
+                            ""
+                        }
+                    ))
+                } else {
+                    rows::add_run_usage(&mut row, &summary);
+                    scan_warning(path, &scan)
+                }
             }
-        ));
-    }
-    let row = Row::Agent(AgentActivation {
-        timestamp: now,
-        session_id: input.session_id.clone(),
-        agent_type: input.agent_type.clone().unwrap_or_default(),
-        agent_id: input.agent_id.clone().unwrap_or_default(),
-        event: AgentEvent::Stop,
-        input_tokens: summary.usage.input,
-        output_tokens: summary.usage.output,
-        cache_read_tokens: summary.usage.cache_read,
-        cache_creation_tokens: summary.usage.cache_creation,
-        duration_ms: summary.duration_ms.unwrap_or(0),
-        model: summary.model.unwrap_or_default(),
-    });
-    Ok(Plan::Rows {
-        rows: vec![row],
+        },
+    };
+    Plan::Rows {
+        rows: vec![Row::Agent(row)],
         durable: true,
         cursors: None,
-        warning: scan_warning(path, &scan),
-    })
+        warning,
+    }
 }
 
 fn scan_warning(path: &Path, scan: &Scan) -> Option<String> {
@@ -135,7 +143,7 @@ fn scan_warning(path: &Path, scan: &Scan) -> Option<String> {
 }
 
 /// The transcripts of a session: the main one and its subagents' (`<dir>/<session>/subagents/agent-*.jsonl`).
-pub fn session_transcripts(main: &Path, session_id: &str) -> Vec<PathBuf> {
+pub(crate) fn session_transcripts(main: &Path, session_id: &str) -> Vec<PathBuf> {
     let mut paths = vec![main.to_path_buf()];
     let subagents = main
         .parent()
@@ -190,19 +198,11 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
             }
         };
         problems.extend(scan_warning(&path, &scan));
-        for request in &scan.requests {
-            rows.push(Row::Request(ApiRequest {
-                timestamp: request.first_ts.unwrap_or(now),
-                session_id: input.session_id.clone(),
-                model: request.model.clone(),
-                input_tokens: request.usage.input,
-                output_tokens: request.usage.output,
-                cache_read_tokens: request.usage.cache_read,
-                cache_creation_tokens: request.usage.cache_creation,
-                cost_usd: request.cost().usd,
-                duration_ms: request.duration_ms().unwrap_or(0),
-            }));
-        }
+        rows.extend(
+            scan.requests
+                .iter()
+                .map(|request| Row::Request(rows::request_row(request, &input.session_id, now))),
+        );
         next.insert(key, scan.cursor);
     }
     Ok(Plan::Rows {
@@ -216,7 +216,7 @@ fn session_end(input: &HookInput, state_dir: &Path, now: DateTime<Utc>) -> Resul
 /// The transcript cursors of one session (`<state>/cursors/<session>.json`), locked from reading
 /// until [`CursorUpdate::save`] so two `SessionEnd` runs of one session never count a request twice.
 #[derive(Debug)]
-pub struct CursorUpdate {
+pub(crate) struct CursorUpdate {
     path: PathBuf,
     _lock: File,
     cursors: BTreeMap<String, Cursor>,
@@ -258,7 +258,7 @@ impl CursorUpdate {
     }
 
     /// Writes the advanced cursors (atomically: a temporary file renamed over the old one).
-    pub fn save(self) -> io::Result<()> {
+    pub(crate) fn save(self) -> io::Result<()> {
         let tmp = self.path.with_extension("json.tmp");
         let text = serde_json::to_vec(&self.next).map_err(io::Error::other)?;
         fs::write(&tmp, text)?;

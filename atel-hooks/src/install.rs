@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 /// One hook Claude Code should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HookSpec {
+pub(crate) struct HookSpec {
     /// The event name.
     pub event: &'static str,
     /// The tool matcher (tool events only).
@@ -31,7 +31,7 @@ pub struct HookSpec {
 /// `SessionEnd` runs; its `timeout` raises Claude Code's shared 1.5 s `SessionEnd` budget, and the
 /// hook's own network budget (`ATEL_BUDGET_MS`) bounds it anyway. The rest return nothing Claude
 /// needs and run in the background (they write to the spool before they touch the network).
-pub const HOOKS: &[HookSpec] = &[
+pub(crate) const HOOKS: &[HookSpec] = &[
     HookSpec {
         event: "SessionStart",
         matcher: None,
@@ -72,7 +72,7 @@ pub const HOOKS: &[HookSpec] = &[
 
 /// What [`merge`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// Entries added.
     pub added: usize,
     /// Entries of an earlier install that were changed.
@@ -82,7 +82,7 @@ pub struct Merged {
 }
 
 /// Merges the hooks running `command` into `settings` (a parsed settings file).
-pub fn merge(settings: &mut Value, command: &str) -> Result<Merged, String> {
+pub(crate) fn merge(settings: &mut Value, command: &str) -> Result<Merged, String> {
     let root = settings
         .as_object_mut()
         .ok_or("the settings file is not a JSON object")?;
@@ -142,7 +142,7 @@ pub fn merge(settings: &mut Value, command: &str) -> Result<Merged, String> {
 
 /// Reads `path` (a missing or empty file counts as `{}`), merges, and writes it back atomically
 /// when something changed. Refuses to touch a file that is not valid JSON.
-pub fn install_into(path: &Path, command: &str) -> Result<Merged, String> {
+pub(crate) fn install_into(path: &Path, command: &str) -> Result<Merged, String> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => String::new(),
@@ -176,7 +176,7 @@ pub fn install_into(path: &Path, command: &str) -> Result<Merged, String> {
 }
 
 /// The command line Claude Code should run for `exe`, quoted for `sh` when needed.
-pub fn command_for(exe: &str) -> String {
+pub(crate) fn command_for(exe: &str) -> String {
     let plain = exe
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c));

@@ -2,11 +2,12 @@
 //!
 //! See the library docs (`atel_hooks`) for the subcommands and the `ATEL_*` options.
 
+use std::ffi::OsString;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use atel_hooks::cli::{self, Outcome};
+use atel_hooks::cli::{self, ExitStatus, Outcome};
 use clap::{Parser, Subcommand};
 
 /// Records Claude Code subagent runs, skill uses and API requests into Tinybird.
@@ -53,38 +54,27 @@ enum Command {
         /// The Tinybird project directory [default: `tinybird`].
         dir: Option<PathBuf>,
     },
+    /// Import every past Claude Code session from the transcripts on disk (safe to re-run).
+    Backfill {
+        /// A Claude Code `projects` directory to import (repeatable) [default: those of
+        /// `CLAUDE_CONFIG_DIR`, else `~/.config/claude/projects` and `~/.claude/projects`].
+        #[arg(long = "projects", value_name = "DIR")]
+        projects: Vec<PathBuf>,
+        /// Leave out what happened before this day (YYYY-MM-DD, local time).
+        #[arg(long, value_name = "DATE", value_parser = atel_hooks::backfill::parse_date)]
+        since: Option<chrono::NaiveDate>,
+        /// Scan and print the summary; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the version.
     Version,
 }
 
 fn main() -> ExitCode {
-    let args: Vec<_> = std::env::args_os().collect();
-    let is_hook = args.get(1).is_some_and(|a| a == "hook");
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(err) => {
-            use clap::error::ErrorKind;
-            if matches!(
-                err.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) {
-                let _ = write!(io::stdout(), "{err}");
-                return ExitCode::SUCCESS;
-            }
-            // One line, and never clap's exit code 2 (blocking for Claude Code).
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or("usage error");
-            let _ = writeln!(
-                io::stderr(),
-                "atel-hooks: {first} (see `atel-hooks --help`)"
-            );
-            return if is_hook {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            };
-        }
-    };
     // A bug must not break Claude Code either: a panic is one stderr line, and `hook` still exits 0.
     std::panic::set_hook(Box::new(|info| {
         let place = info
@@ -93,7 +83,43 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         let _ = writeln!(io::stderr(), "atel-hooks: internal error{place}");
     }));
-    let outcome = match cli.command {
+    run(&std::env::args_os().collect::<Vec<_>>()).into()
+}
+
+/// Parses the arguments and runs the subcommand.
+fn run(args: &[OsString]) -> ExitStatus {
+    match Cli::try_parse_from(args) {
+        Ok(cli) => dispatch(cli.command).emit(),
+        Err(err) => usage_error(&err, args.get(1).is_some_and(|a| a == "hook")),
+    }
+}
+
+/// `--help` and `--version` print and succeed; a usage error is one stderr line and never clap's exit
+/// code 2 (blocking for Claude Code): 0 for `hook`, 1 for the rest.
+fn usage_error(err: &clap::Error, is_hook: bool) -> ExitStatus {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = write!(io::stdout(), "{err}");
+        return ExitStatus::Success;
+    }
+    let text = err.to_string();
+    let first = text.lines().next().unwrap_or("usage error");
+    let _ = writeln!(
+        io::stderr(),
+        "atel-hooks: {first} (see `atel-hooks --help`)"
+    );
+    if is_hook {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
+}
+
+fn dispatch(command: Command) -> Outcome {
+    match command {
         Command::Hook => std::panic::catch_unwind(|| cli::hook(io::stdin().lock()))
             .unwrap_or_else(|_| Outcome::default()),
         Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
@@ -104,7 +130,17 @@ fn main() -> ExitCode {
             command,
         } => cli::install(project, user, command),
         Command::Deploy { dir } => cli::deploy(dir),
+        Command::Backfill {
+            projects,
+            since,
+            dry_run,
+            json,
+        } => atel_hooks::backfill::run(&atel_hooks::backfill::Options {
+            projects,
+            since,
+            dry_run,
+            json,
+        }),
         Command::Version => Outcome::ok(format!("atel-hooks {}\n", env!("CARGO_PKG_VERSION"))),
-    };
-    outcome.emit()
+    }
 }

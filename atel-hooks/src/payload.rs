@@ -42,6 +42,9 @@ pub struct HookInput {
     /// How long the tool call took, as Claude Code measured it.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub duration_ms: Option<u64>,
+    /// The tool call's id (tool events): the identity of a `skill_activations` row.
+    #[serde(default)]
+    pub tool_use_id: Option<String>,
 }
 
 /// Why stdin could not be turned into a [`HookInput`].

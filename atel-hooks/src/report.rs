@@ -2,12 +2,14 @@
 
 use std::fmt::Write as _;
 
-use crate::table::{Align, TERMINAL_WIDTH, Table, duration_ms, percent, thousands, tokens, usd};
-use crate::usage::Usage;
+use crate::table::{
+    Align, TERMINAL_WIDTH, Table, duration_ms, percent, plural, thousands, tokens, usd,
+};
+use crate::usage::{AgentUsage, Usage};
 
 /// The tables, one after another; a line saying so when there is no data at all.
 #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
-pub fn render(usage: &Usage) -> String {
+pub(crate) fn render(usage: &Usage) -> String {
     let days = usage.days;
     let mut out = String::new();
     if usage.agents.is_empty()
@@ -18,11 +20,11 @@ pub fn render(usage: &Usage) -> String {
         let _ = writeln!(
             out,
             "No Claude Code usage recorded in the last {days} day{}.",
-            if days == 1 { "" } else { "s" }
+            plural(days)
         );
         return out;
     }
-    let window = format!("last {days} day{}", if days == 1 { "" } else { "s" });
+    let window = format!("last {days} day{}", plural(days));
 
     if !usage.models.is_empty() {
         let mut table = Table::new(
@@ -80,10 +82,13 @@ pub fn render(usage: &Usage) -> String {
             ]);
         }
         let runs: u64 = usage.agents.iter().map(|a| a.invocations).sum();
+        // The average time is over the runs with usage (a run recorded without it has no duration).
+        let measured = |a: &AgentUsage| a.invocations.saturating_sub(a.runs_without_usage);
+        let measured_runs: u64 = usage.agents.iter().map(measured).sum();
         let weighted: f64 = usage
             .agents
             .iter()
-            .map(|a| a.avg_duration_ms * a.invocations as f64)
+            .map(|a| a.avg_duration_ms * measured(a) as f64)
             .sum();
         table.total(vec![
             "Total".into(),
@@ -91,10 +96,10 @@ pub fn render(usage: &Usage) -> String {
             tokens(usage.agents.iter().map(|a| a.total_input).sum()),
             tokens(usage.agents.iter().map(|a| a.total_output).sum()),
             tokens(usage.agents.iter().map(|a| a.total_cache_read).sum()),
-            duration_ms(if runs == 0 {
+            duration_ms(if measured_runs == 0 {
                 0.0
             } else {
-                weighted / runs as f64
+                weighted / measured_runs as f64
             }),
             usd(usage.agents.iter().map(|a| a.est_cost_usd).sum()),
         ]);
@@ -172,7 +177,7 @@ pub fn render(usage: &Usage) -> String {
             format!(
                 "Total ({} session{})",
                 usage.sessions.len(),
-                if usage.sessions.len() == 1 { "" } else { "s" }
+                plural(usage.sessions.len())
             ),
             String::new(),
             String::new(),
@@ -189,7 +194,7 @@ pub fn render(usage: &Usage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::{AgentUsage, ModelCost, SessionSummary, SkillUsage};
+    use crate::usage::{ModelCost, SessionSummary, SkillUsage};
 
     fn usage() -> Usage {
         Usage {
@@ -198,6 +203,7 @@ mod tests {
                 AgentUsage {
                     agent_type: "general-purpose".into(),
                     invocations: 12,
+                    runs_without_usage: 0,
                     total_input: 1_234_567,
                     total_output: 98_765,
                     total_cache_read: 45_678_901,
@@ -207,6 +213,7 @@ mod tests {
                 AgentUsage {
                     agent_type: "a-very-long-custom-agent-name-that-does-not-fit".into(),
                     invocations: 3,
+                    runs_without_usage: 0,
                     total_input: 310,
                     total_output: 99,
                     total_cache_read: 15_600,

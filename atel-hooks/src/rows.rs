@@ -1,15 +1,17 @@
 //! The rows the hooks produce, tagged with their datasource so one spool can hold all three.
 
-use atel_sdk::Datasource;
-use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation};
+use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::transcript::{ApiRequestUsage, TranscriptSummary};
 
 /// One row for one of the three telemetry datasources.
 ///
 /// Serialized as `{"ds":"<datasource>","row":{…}}`: the spool's line format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "ds", content = "row")]
-pub enum Row {
+pub(crate) enum Row {
     /// `agent_activations`.
     #[serde(rename = "agent_activations")]
     Agent(AgentActivation),
@@ -21,20 +23,114 @@ pub enum Row {
     Request(ApiRequest),
 }
 
-impl Row {
-    /// The datasource the row belongs to.
-    pub fn datasource(&self) -> &'static str {
-        match self {
-            Self::Agent(_) => AgentActivation::NAME,
-            Self::Skill(_) => SkillActivation::NAME,
-            Self::Request(_) => ApiRequest::NAME,
+/// The `api_requests` row of one unique request of a transcript, as `SessionEnd` and `backfill` send
+/// it: stamped with the request's first transcript line (`now` when no line had a timestamp), in the
+/// session that made it — `requestSessionId` for a request a fork replayed from its parent, else the
+/// line's `sessionId`, else `session_id` (the transcript's own session) — priced like Claude Code
+/// prices it. Every copy of a request gets the same ids, so re-sending it makes no second request.
+pub(crate) fn request_row(
+    request: &ApiRequestUsage,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> ApiRequest {
+    ApiRequest {
+        timestamp: request.first_ts.unwrap_or(now),
+        session_id: request
+            .session_id
+            .clone()
+            .unwrap_or_else(|| session_id.to_owned()),
+        model: request.model.clone(),
+        input_tokens: request.usage.input,
+        output_tokens: request.usage.output,
+        cache_read_tokens: request.usage.cache_read,
+        cache_creation_tokens: request.usage.cache_creation,
+        cost_usd: request.cost().usd,
+        duration_ms: request.duration_ms().unwrap_or(0),
+        request_id: request.request_id.clone(),
+        message_id: request.message_id.clone(),
+    }
+}
+
+/// An `agent_activations` row without usage: a `start` row, or a `stop` row whose transcript could
+/// not be read (see [`add_run_usage`]).
+pub(crate) fn agent_row(
+    event: AgentEvent,
+    timestamp: DateTime<Utc>,
+    session_id: &str,
+    agent_type: &str,
+    agent_id: &str,
+) -> AgentActivation {
+    AgentActivation {
+        timestamp,
+        session_id: session_id.to_owned(),
+        agent_type: agent_type.to_owned(),
+        agent_id: agent_id.to_owned(),
+        event,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 0,
+        model: String::new(),
+    }
+}
+
+/// Fills a `stop` row with what `SubagentStop` records of a run: the tokens of the unique API
+/// responses of its transcript, the model with the most output tokens, and the first-to-last span.
+/// A transcript without a complete response leaves the row without usage (`model` empty).
+pub(crate) fn add_run_usage(row: &mut AgentActivation, summary: &TranscriptSummary) {
+    if summary.requests == 0 {
+        return;
+    }
+    row.input_tokens = summary.usage.input;
+    row.output_tokens = summary.usage.output;
+    row.cache_read_tokens = summary.usage.cache_read;
+    row.cache_creation_tokens = summary.usage.cache_creation;
+    row.duration_ms = summary.duration_ms.unwrap_or(0);
+    row.model = summary.model.clone().unwrap_or_default();
+}
+
+/// An id for a row whose source gave none (a payload without `tool_use_id` or `agent_id`, a spool
+/// line written before rows had ids): `derived:` + a name-based UUID (v5) of what the row holds, so
+/// every copy of the row gets the same one and is still counted once.
+pub(crate) fn derived_id(parts: &[&str]) -> String {
+    let name = parts.join("\u{1f}");
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes());
+    format!("derived:{}", id.simple())
+}
+
+fn timestamp_key(ts: &chrono::DateTime<chrono::Utc>) -> String {
+    ts.timestamp_millis().to_string()
+}
+
+/// Gives a row without an id from its source its [`derived_id`].
+fn ensure_id(row: &mut Row) {
+    match row {
+        Row::Agent(agent) if agent.agent_id.is_empty() => {
+            agent.agent_id = derived_id(&[
+                "agent",
+                &agent.session_id,
+                &timestamp_key(&agent.timestamp),
+                &agent.agent_type,
+            ]);
         }
+        Row::Skill(skill) if skill.tool_use_id.is_empty() => {
+            skill.tool_use_id = derived_id(&[
+                "skill",
+                &skill.session_id,
+                &timestamp_key(&skill.timestamp),
+                &skill.skill_name,
+                &skill.duration_ms.to_string(),
+                if skill.success { "1" } else { "0" },
+            ]);
+        }
+        _ => {}
     }
 }
 
 /// Rows split by datasource, in their original order within each.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Batches {
+pub(crate) struct Batches {
     /// `agent_activations` rows.
     pub agents: Vec<AgentActivation>,
     /// `skill_activations` rows.
@@ -44,10 +140,11 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Splits `rows` by datasource.
-    pub fn split(rows: impl IntoIterator<Item = Row>) -> Self {
+    /// Splits `rows` by datasource, giving every row without a source id its [`derived_id`].
+    pub(crate) fn split(rows: impl IntoIterator<Item = Row>) -> Self {
         let mut batches = Self::default();
-        for row in rows {
+        for mut row in rows {
+            ensure_id(&mut row);
             match row {
                 Row::Agent(row) => batches.agents.push(row),
                 Row::Skill(row) => batches.skills.push(row),
@@ -61,6 +158,7 @@ impl Batches {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use atel_sdk::Datasource as _;
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -71,14 +169,37 @@ mod tests {
             skill_name: "fake-skill".into(),
             duration_ms: 14,
             success: true,
+            tool_use_id: "toolu_1".into(),
         });
         let line = serde_json::to_string(&row).unwrap();
         assert_eq!(
             line,
-            r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true}}"#
+            r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true,"tool_use_id":"toolu_1"}}"#
         );
-        assert_eq!(row.datasource(), "skill_activations");
+        assert!(line.starts_with(&format!(r#"{{"ds":"{}","#, SkillActivation::NAME)));
         let back: Row = serde_json::from_str(&line).unwrap();
         assert_eq!(back, row);
+    }
+
+    #[test]
+    fn rows_without_a_source_id_get_the_same_derived_id_every_time() {
+        // A spool line written before rows had ids.
+        let old = r#"{"ds":"skill_activations","row":{"timestamp":"2025-11-24 16:00:00.123","session_id":"s","skill_name":"fake-skill","duration_ms":14,"success":true}}"#;
+        let first = Batches::split([serde_json::from_str::<Row>(old).unwrap()]);
+        let again = Batches::split([serde_json::from_str::<Row>(old).unwrap()]);
+        let id = &first.skills[0].tool_use_id;
+        assert!(id.starts_with("derived:"), "{id}");
+        assert_eq!(id.len(), "derived:".len() + 32);
+        assert_eq!(id, &again.skills[0].tool_use_id);
+        // Another call (a different duration) gets another id; a source id is kept as it is.
+        let other = old.replace(r#""duration_ms":14"#, r#""duration_ms":15"#);
+        let other = Batches::split([serde_json::from_str::<Row>(&other).unwrap()]);
+        assert_ne!(id, &other.skills[0].tool_use_id);
+        let with_id = old.replace(
+            r#""success":true"#,
+            r#""success":true,"tool_use_id":"toolu_9""#,
+        );
+        let kept = Batches::split([serde_json::from_str::<Row>(&with_id).unwrap()]);
+        assert_eq!(kept.skills[0].tool_use_id, "toolu_9");
     }
 }

@@ -17,8 +17,9 @@
 //! after: a claim therefore adopts a file only when, once locked, its path still names that same file
 //! (device and inode), and a finishing run treats a claim file already gone as deleted.
 //!
-//! A claim may be capped ([`HOOK_CLAIM_BYTES`] for a hook run): it then takes the newest lines of
-//! `spool.ndjson` up to the cap and leaves the older ones for the next run or `atel-hooks flush`.
+//! A claim may be capped ([`HOOK_CLAIM_BYTES`] for a hook run, less after a failure: see
+//! [`crate::backoff`]): it then takes the newest lines of `spool.ndjson` up to the cap and leaves the
+//! older ones for the next run or `atel-hooks flush`.
 //!
 //! A failed append (full disk) is rolled back to the previous length so the spool stays line-aligned.
 
@@ -36,11 +37,11 @@ const CLAIM_PREFIX: &str = "claimed-";
 
 /// The most one hook run claims, in bytes of spool lines (about 3,000 rows): after an outage each hook
 /// sends a slice of the backlog within its budget instead of all of it; `flush` takes everything.
-pub const HOOK_CLAIM_BYTES: u64 = 1024 * 1024;
+pub(crate) const HOOK_CLAIM_BYTES: u64 = 1024 * 1024;
 
 /// The spool in one state directory.
 #[derive(Debug, Clone)]
-pub struct Spool {
+pub(crate) struct Spool {
     dir: PathBuf,
 }
 
@@ -48,7 +49,7 @@ pub struct Spool {
 /// [`Claim::finish`]; dropping a claim without finishing leaves its files for a later run (delivered
 /// again: at-least-once).
 #[derive(Debug)]
-pub struct Claim {
+pub(crate) struct Claim {
     files: Vec<(PathBuf, File)>,
     rows: Vec<Row>,
     corrupt: usize,
@@ -56,7 +57,7 @@ pub struct Claim {
 
 impl Spool {
     /// The spool in `dir`, created (mode 0700) when missing.
-    pub fn open(dir: &Path) -> io::Result<Self> {
+    pub(crate) fn open(dir: &Path) -> io::Result<Self> {
         create_private_dir(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -64,22 +65,22 @@ impl Spool {
     }
 
     /// The directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Where rows Tinybird refused for good are set aside.
-    pub fn rejected_path(&self) -> PathBuf {
+    pub(crate) fn rejected_path(&self) -> PathBuf {
         self.dir.join(REJECTED)
     }
 
     /// Where corrupt spool lines are set aside.
-    pub fn corrupt_path(&self) -> PathBuf {
+    pub(crate) fn corrupt_path(&self) -> PathBuf {
         self.dir.join(CORRUPT)
     }
 
     /// Appends `rows` under the lock, in one write. With `durable`, waits until the data is on disk.
-    pub fn append(&self, rows: &[Row], durable: bool) -> io::Result<()> {
+    pub(crate) fn append(&self, rows: &[Row], durable: bool) -> io::Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -89,7 +90,7 @@ impl Spool {
     }
 
     /// Sets `rows` aside in `spool.rejected` (synced to disk): never sent again by a run.
-    pub fn reject(&self, rows: &[Row]) -> io::Result<()> {
+    pub(crate) fn reject(&self, rows: &[Row]) -> io::Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -112,7 +113,7 @@ impl Spool {
 
     /// Whether any row waits (pending or claimed by a run that may have died); one `stat` and one
     /// directory read, no lock.
-    pub fn has_rows(&self) -> bool {
+    pub(crate) fn has_rows(&self) -> bool {
         fs::metadata(self.dir.join(PENDING)).is_ok_and(|m| m.len() > 0)
             || self.claim_files().is_ok_and(|files| !files.is_empty())
     }
@@ -121,7 +122,7 @@ impl Spool {
     /// `cap`, about `cap` bytes (adopted claims are taken whole; pending rows newest first). `None`
     /// when there is nothing (checked without taking the lock, so an empty spool costs one `stat`
     /// and one directory read).
-    pub fn claim(&self, cap: Option<u64>) -> io::Result<Option<Claim>> {
+    pub(crate) fn claim(&self, cap: Option<u64>) -> io::Result<Option<Claim>> {
         if !self.has_rows() {
             return Ok(None);
         }
@@ -265,18 +266,18 @@ impl Claim {
     }
 
     /// Takes the claimed rows out.
-    pub fn take_rows(&mut self) -> Vec<Row> {
+    pub(crate) fn take_rows(&mut self) -> Vec<Row> {
         std::mem::take(&mut self.rows)
     }
 
     /// How many corrupt lines were set aside into `spool.corrupt` while claiming.
-    pub fn corrupt(&self) -> usize {
+    pub(crate) fn corrupt(&self) -> usize {
         self.corrupt
     }
 
     /// Puts `undelivered` back into the spool and deletes the claim files. If putting back fails
     /// (full disk), the claim files stay and a later run delivers all of them again.
-    pub fn finish(self, spool: &Spool, undelivered: &[Row]) -> io::Result<()> {
+    pub(crate) fn finish(self, spool: &Spool, undelivered: &[Row]) -> io::Result<()> {
         spool.append(undelivered, true)?;
         for (path, file) in self.files {
             match fs::remove_file(&path) {
@@ -377,7 +378,7 @@ fn private_options() -> OpenOptions {
 }
 
 /// Creates `dir` and its parents; the last component gets mode 0700 on Unix.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt as _;
@@ -405,6 +406,7 @@ mod tests {
             skill_name: "fake-skill".into(),
             duration_ms: n,
             success: true,
+            tool_use_id: format!("toolu_{n}"),
         })
     }
 

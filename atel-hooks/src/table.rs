@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 
 /// The width tables aim to fit.
-pub const TERMINAL_WIDTH: usize = 80;
+pub(crate) const TERMINAL_WIDTH: usize = 80;
 
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     /// Text.
     Left,
     /// Numbers.
@@ -17,7 +17,7 @@ pub enum Align {
 
 /// A table: a title, headers, body rows and an optional totals row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
+pub(crate) struct Table {
     title: String,
     headers: Vec<(&'static str, Align)>,
     rows: Vec<Vec<String>>,
@@ -26,7 +26,7 @@ pub struct Table {
 
 impl Table {
     /// An empty table.
-    pub fn new(title: impl Into<String>, headers: &[(&'static str, Align)]) -> Self {
+    pub(crate) fn new(title: impl Into<String>, headers: &[(&'static str, Align)]) -> Self {
         Self {
             title: title.into(),
             headers: headers.to_vec(),
@@ -36,17 +36,17 @@ impl Table {
     }
 
     /// Adds a body row (one cell per header; missing cells are blank, extra ones ignored).
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
     /// Sets the totals row.
-    pub fn total(&mut self, cells: Vec<String>) {
+    pub(crate) fn total(&mut self, cells: Vec<String>) {
         self.total = Some(cells);
     }
 
     /// Renders the table; the first column is shortened (with `…`) so lines fit `width`.
-    pub fn render(&self, width: usize) -> String {
+    pub(crate) fn render(&self, width: usize) -> String {
         let columns = self.headers.len();
         let cell = |row: &[String], i: usize| row.get(i).map_or("", String::as_str).to_owned();
         let mut widths: Vec<usize> = self
@@ -112,8 +112,17 @@ fn shorten(text: &str, width: usize) -> String {
     short
 }
 
+/// `""` for one, `"s"` for any other count: `format!("{n} row{}", plural(n))`.
+pub(crate) fn plural(n: impl TryInto<u64>) -> &'static str {
+    if n.try_into().ok() == Some(1) {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -127,7 +136,7 @@ pub fn thousands(n: u64) -> String {
 
 /// Token counts: thousands separators up to 9,999,999, then `12.3M` / `4.56B` so columns stay narrow.
 #[expect(clippy::cast_precision_loss, reason = "display only")]
-pub fn tokens(n: u64) -> String {
+pub(crate) fn tokens(n: u64) -> String {
     if n < 10_000_000 {
         thousands(n)
     } else if n < 10_000_000_000 {
@@ -139,7 +148,7 @@ pub fn tokens(n: u64) -> String {
 
 /// Dollars: `$1,234.57` from one dollar up, `$0.0123` below (four decimals so small costs are not
 /// all `$0.00`).
-pub fn usd(value: f64) -> String {
+pub(crate) fn usd(value: f64) -> String {
     if !value.is_finite() {
         return "-".to_owned();
     }
@@ -165,7 +174,7 @@ pub fn usd(value: f64) -> String {
     clippy::cast_sign_loss,
     reason = "clamped to a non-negative finite value first"
 )]
-pub fn duration_ms(ms: f64) -> String {
+pub(crate) fn duration_ms(ms: f64) -> String {
     let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
     if ms < 1000.0 {
         return format!("{}ms", ms.round() as u64);
@@ -183,7 +192,7 @@ pub fn duration_ms(ms: f64) -> String {
 }
 
 /// A percentage with no decimals: `92%`.
-pub fn percent(value: f64) -> String {
+pub(crate) fn percent(value: f64) -> String {
     if value.is_finite() {
         format!("{value:.0}%")
     } else {

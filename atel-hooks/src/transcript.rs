@@ -6,13 +6,16 @@
 //! [`Scan::summary`] aggregates them for `SubagentStop`.
 //!
 //! What is read: the top-level `type` and `timestamp` of every line, and `message.id`, `message.model`,
-//! `message.usage` and `requestId` of `assistant` lines. Message content is skipped without being
-//! deserialized; nothing but ids, model names, counts and timestamps is kept.
+//! `message.usage`, `requestId`, `sessionId`, `requestSessionId` and `isSidechain` of `assistant`
+//! lines. Message content is skipped without being deserialized; nothing but ids, model names, counts
+//! and timestamps is kept.
 //!
-//! Lines are processed only once their `\n` is written. Blank lines are ignored; lines that are not JSON
-//! objects, and `assistant` lines that do not parse, are counted in [`ScanStats::malformed_lines`]; line
-//! types this module does not know are counted in [`ScanStats::unknown_type_lines`]. Neither stops the
-//! scan. Non-assistant lines are only checked structurally (as far as their `type` and `timestamp`).
+//! A line is processed once it is complete: ended by `\n`, or, for the file's last line, when it
+//! already parses as JSON (it is used, and the cursor stays before it so the next scan reads it
+//! again; its response key is in the cursor, so it is not counted twice). Blank lines are ignored;
+//! lines that are not JSON objects, and `assistant` lines that do not parse, are counted in
+//! [`ScanStats::malformed_lines`]; line types this module does not know are counted in
+//! [`ScanStats::unknown_type_lines`]. Neither stops the scan. Non-assistant lines are only checked structurally (as far as their `type` and `timestamp`).
 //!
 //! # Request durations
 //! A request's [`prev_ts`](ApiRequestUsage::prev_ts) is the timestamp of the line that preceded it: the
@@ -121,6 +124,10 @@ pub struct ApiRequestUsage {
     pub request_id: String,
     /// `message.model`, as written (not normalised).
     pub model: String,
+    /// The session that made the request: `requestSessionId` (a forked session's transcript replays
+    /// its parent's lines with the parent's id there), else the line's `sessionId`; `None` when the
+    /// line has neither.
+    pub session_id: Option<String>,
     /// The usage of the copy with the most tokens.
     pub usage: Usage,
     /// Earliest timestamp among the response's lines.
@@ -132,6 +139,10 @@ pub struct ApiRequestUsage {
     pub prev_ts: Option<DateTime<Utc>>,
     /// How many transcript lines repeated this response.
     pub lines: u32,
+    /// The first copy's `isSidechain`: written in a sidechain (a subagent's transcript, a `/btw`
+    /// side question's log), whose lines can replay a message of the parent conversation under a
+    /// new `requestId`.
+    pub sidechain: bool,
 }
 
 impl ApiRequestUsage {
@@ -451,6 +462,11 @@ impl<'c> Scanner<'c> {
             return;
         }
         let request_id = parsed.request_id.as_deref().unwrap_or_default();
+        let session_id = parsed
+            .request_session_id
+            .as_deref()
+            .or(parsed.session_id.as_deref())
+            .filter(|id| !id.is_empty());
         self.remember(message_id, request_id);
         if self
             .cursor
@@ -487,11 +503,13 @@ impl<'c> Scanner<'c> {
                 message_id: message_id.to_owned(),
                 request_id: request_id.to_owned(),
                 model: model.to_owned(),
+                session_id: session_id.map(str::to_owned),
                 usage,
                 first_ts: ts,
                 last_ts: ts,
                 prev_ts,
                 lines: 1,
+                sidechain: parsed.is_sidechain.unwrap_or(false),
             });
         }
     }

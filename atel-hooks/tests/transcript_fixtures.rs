@@ -1,5 +1,5 @@
 //! The transcript scanner against the real transcripts Claude Code 2.1.197 and 2.1.331 wrote
-//! (`shared/fixtures/claude-code/v*/<scenario>/transcripts/`).
+//! (`tests/fixtures/claude-code/v*/<scenario>/transcripts/`).
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,11 +1,17 @@
-//! NDJSON encoding (and gzip) of `agent_activations` rows, the body `TinybirdClient::ingest` sends.
+//! NDJSON encoding (and compression: zstd, gzip) of `agent_activations` rows, the body
+//! `TinybirdClient::ingest` sends; prints the compressed size per row of each setting.
 //!
 //! Run: `cargo bench -p atel-sdk --bench encode -- --warm-up-time 1 --measurement-time 3`.
 //! Target: at least 2 M rows/s per core for encoding.
 
+#![allow(
+    missing_docs,
+    reason = "`criterion_group!` writes an undocumented `pub fn benches`"
+)]
+
 use std::hint::black_box;
 
-use atel_sdk::client::{DEFAULT_MAX_BODY_BYTES, ndjson};
+use atel_sdk::client::{Compression, DEFAULT_MAX_BODY_BYTES, ndjson};
 use atel_sdk::telemetry::datasources::{AgentActivation, AgentEvent};
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -38,26 +44,43 @@ fn rows() -> Vec<AgentActivation> {
         .collect()
 }
 
+/// The settings compared: the default, zstd's neighbours, and gzip's fastest and default levels.
+const SETTINGS: [Compression; 6] = [
+    Compression::DEFAULT,
+    Compression::Zstd(-1),
+    Compression::Zstd(2),
+    Compression::Zstd(3),
+    Compression::GZIP_FAST,
+    Compression::Gzip(6),
+];
+
 fn encode(c: &mut Criterion) {
     let rows = rows();
     let mut buffer = Vec::with_capacity(ROWS * 320);
     ndjson::encode(&rows, &mut buffer).unwrap();
-    let body = buffer.clone();
-    let gzipped = ndjson::gzip(&body);
-    let tenths = body.len() * 10 / gzipped.len();
     #[allow(
         clippy::print_stdout,
         reason = "the bench reports the body sizes it measures"
     )]
     {
         println!(
-            "{ROWS} rows: {} bytes of NDJSON ({} per row), {} gzipped ({}.{}x smaller)",
-            body.len(),
-            body.len() / ROWS,
-            gzipped.len(),
-            tenths / 10,
-            tenths % 10
+            "{ROWS} rows: {} bytes of NDJSON ({} per row)",
+            buffer.len(),
+            buffer.len() / ROWS
         );
+        for setting in SETTINGS {
+            let packed = setting.compress(&buffer).unwrap().len();
+            // Tenths, in integers: sizes here are far below 2^52.
+            let per_row = packed * 10 / ROWS;
+            let ratio = buffer.len() * 10 / packed;
+            println!(
+                "  {setting:?}: {packed} bytes ({}.{} per row, {}.{}x smaller)",
+                per_row / 10,
+                per_row % 10,
+                ratio / 10,
+                ratio % 10
+            );
+        }
     }
 
     let mut group = c.benchmark_group("agent_activations");
@@ -76,13 +99,15 @@ fn encode(c: &mut Criterion) {
             black_box(ndjson::split(&buffer, DEFAULT_MAX_BODY_BYTES).count())
         });
     });
-    group.bench_function("ndjson+gzip", |b| {
-        b.iter(|| {
-            buffer.clear();
-            ndjson::encode(black_box(&rows), &mut buffer).unwrap();
-            black_box(ndjson::gzip(&buffer).len())
+    for setting in SETTINGS {
+        group.bench_function(format!("ndjson+{setting:?}"), |b| {
+            b.iter(|| {
+                buffer.clear();
+                ndjson::encode(black_box(&rows), &mut buffer).unwrap();
+                black_box(setting.compress(&buffer).map(|packed| packed.len()))
+            });
         });
-    });
+    }
     group.finish();
 }
 

@@ -7,6 +7,7 @@ SELECT
     cache_read_tokens,
     cache_creation_tokens,
     duration_ms,
+    model != '' AS measured,
     replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(trimBoth(model), '[[][^]]*[]]$', ''), '-latest$', ''), '-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]$', '') AS priced_model,
     (
         input_tokens * transform(priced_model, ['claude-3-5-haiku', 'claude-haiku-4-5', 'claude-haiku-5-5', 'claude-3-5-sonnet', 'claude-3-7-sonnet', 'claude-sonnet-4', 'claude-sonnet-4-0', 'claude-sonnet-4-5', 'claude-sonnet-4-6', 'claude-sonnet-5', 'claude-sonnet-5-5', 'claude-opus-4', 'claude-opus-4-0', 'claude-opus-4-1', 'claude-opus-4-5', 'claude-opus-4-6', 'claude-opus-4-7', 'claude-opus-4-8', 'claude-opus-5', 'claude-opus-5-5', 'claude-fable-5', 'claude-fable-5-1', 'claude-fable-5-2', 'claude-mythos-5', 'claude-mythos-5-1', 'claude-mythos-5-2'], [0.8, 1.0, 0.1, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 2.0, 2.0, 15.0, 15.0, 15.0, 5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 10.0, 10.0, 8.0, 10.0, 10.0, 8.0], multiIf(position(priced_model, 'haiku') > 0, 0.1, position(priced_model, 'sonnet') > 0, 2.0, position(priced_model, 'opus') > 0, 4.0, position(priced_model, 'fable') > 0, 8.0, position(priced_model, 'mythos') > 0, 8.0, 15.0))
@@ -17,7 +18,8 @@ SELECT
 FROM agent_activations
 WHERE event = 'stop'
     AND timestamp >= now64(3) - toIntervalDay({{ Int32(days, 7, description="Days to look back from now") }})
--- One run, one row: a stop delivered twice (at-least-once) or a subagent stopped again after
--- more work counts once, with its latest totals.
-ORDER BY timestamp DESC
+-- One run, one row: a stop delivered twice (at-least-once), recorded again by backfill, or
+-- a subagent stopped again after more work counts once, with its fullest totals (a row
+-- recorded without usage loses to one with usage), then its latest.
+ORDER BY input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens DESC, timestamp DESC
 LIMIT 1 BY agent_id

@@ -39,6 +39,10 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
             let _ = writeln!(out, "{key} {}", one_line(value));
         }
     }
+    if let Some(query) = schema.forward_query {
+        out.push('\n');
+        write_block(&mut out, "FORWARD_QUERY", query);
+    }
     out
 }
 
@@ -86,14 +90,25 @@ fn render_column(out: &mut String, column: &Column) {
 /// (as `tb fmt` does); SQL keeps its own indentation.
 fn write_block(out: &mut String, key: &str, text: &str) {
     let _ = writeln!(out, "{key} >");
-    let keep_indent = key == "SQL";
-    for line in text.lines().filter(|line| !line.trim().is_empty()) {
-        let line = if keep_indent {
-            line.trim_end()
-        } else {
-            line.trim()
-        };
-        let _ = writeln!(out, "{INDENT}{line}");
+    let lines = text.lines().filter(|line| !line.trim().is_empty());
+    if matches!(key, "SQL" | "FORWARD_QUERY") {
+        // Relative indentation is kept, the common indentation (of an indented Rust string) is not.
+        let common = lines
+            .clone()
+            .map(|line| line.len() - line.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        for line in lines {
+            let _ = writeln!(
+                out,
+                "{INDENT}{}",
+                line.get(common..).unwrap_or(line).trim_end()
+            );
+        }
+    } else {
+        for line in lines {
+            let _ = writeln!(out, "{INDENT}{}", line.trim());
+        }
     }
 }
 

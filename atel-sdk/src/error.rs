@@ -1,8 +1,21 @@
-//! The one error type of the SDK.
+//! The one error type of the SDK, and [`Report`] to print it.
 //!
-//! Each variant says whether the request went out, so a caller knows what a retry could duplicate.
-//! No variant ever holds the token: the client sends it only in the `Authorization` header, and transport
-//! errors are stored without their URL.
+//! Each variant says whether the request went out, so a caller knows what a retry could duplicate, and
+//! [`Error::is_retryable`] / [`Error::is_permanent`] say whether trying again can help. No variant ever
+//! holds the token: the client sends it only in the `Authorization` header, and transport errors are
+//! stored without their URL.
+//!
+//! Each error's message says its own level only; the cause is its [`source()`](StdError::source). Print
+//! the whole chain once, where the error leaves the program (a log line, stderr), with [`Report`]:
+//!
+//! ```
+//! use atel_sdk::error::{Error, Report};
+//!
+//! let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+//! let err = Error::Transport(Box::new(io));
+//! assert_eq!(err.to_string(), "could not reach Tinybird");
+//! assert_eq!(Report(&err).to_string(), "could not reach Tinybird: connection refused");
+//! ```
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -20,11 +33,11 @@ pub enum Error {
     Config(String),
 
     /// Rows could not be encoded as JSON. Nothing was sent.
-    #[error("could not encode rows as JSON: {0}")]
+    #[error("could not encode rows as JSON")]
     Encode(#[source] BoxError),
 
     /// The connection failed or broke. The request may or may not have reached Tinybird.
-    #[error("could not reach Tinybird: {}", Chain(.0.as_ref()))]
+    #[error("could not reach Tinybird")]
     Transport(#[source] BoxError),
 
     /// No complete answer arrived in time (per attempt or over the whole deadline). The request may have
@@ -54,7 +67,7 @@ pub enum Error {
     },
 
     /// A successful response could not be decoded into the expected type.
-    #[error("could not decode {context}{}: {source}", Location(*.row, .column.as_deref()))]
+    #[error("could not decode {context}{}", Location(*.row, .column.as_deref()))]
     Decode {
         /// What was being decoded, e.g. "the response of pipe `top_agents`".
         context: String,
@@ -97,10 +110,73 @@ pub enum Error {
 /// Shorthand for a result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Displays an error and its sources, `a: b: c`.
-struct Chain<'a>(&'a (dyn StdError + 'static));
+/// The statuses the client retries (see [`RetryPolicy`](crate::client::RetryPolicy)): Tinybird is
+/// busy or briefly down, not refusing the request.
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
 
-impl fmt::Display for Chain<'_> {
+/// The statuses with which Tinybird refuses the request itself: the same request fails the same way.
+fn is_permanent_status(status: u16) -> bool {
+    matches!(status, 400 | 403 | 404 | 413)
+}
+
+impl Error {
+    /// Whether the same call may succeed later: a failure the client's
+    /// [`RetryPolicy`](crate::client::RetryPolicy) retries, returned once its attempts or its deadline
+    /// ran out. A caller that can wait longer (one with a spool, say) may try again.
+    ///
+    /// Retryable: [`Transport`](Self::Transport) (no connection, or it broke before the answer),
+    /// [`Timeout`](Self::Timeout), [`RateLimited`](Self::RateLimited) and [`Api`](Self::Api) with status
+    /// 429, 500, 502, 503 or 504. Everything else is not, among them 401 and 408 (see
+    /// [`is_permanent`](Self::is_permanent) for what is neither). As with the client's own retries, an
+    /// ingest that failed by a transport error or a timeout may have been written: sending it again can
+    /// duplicate rows.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(_) | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Api { status, .. } => is_retryable_status(*status),
+            _ => false,
+        }
+    }
+
+    /// Whether the same call fails the same way however often it is made, so what it carries (rows, a
+    /// query) is better set aside than sent again.
+    ///
+    /// Permanent: [`Api`](Self::Api) with status 400 (a malformed row or query), 403 (the token lacks
+    /// the scope for this resource), 404 (no such datasource or pipe) or 413 (the body is too large),
+    /// and [`Encode`](Self::Encode), [`Decode`](Self::Decode) and [`Quarantined`](Self::Quarantined)
+    /// (the same rows are quarantined again).
+    ///
+    /// Neither permanent nor [retryable](Self::is_retryable): [`Config`](Self::Config),
+    /// [`Deploy`](Self::Deploy) (Tinybird's feedback says what to change), and the statuses in neither
+    /// list, notably 401 (no valid token: the same request passes once the token is fixed, so its rows are
+    /// worth keeping) and 408 (the server gave up waiting for the request; the client does not retry it,
+    /// but nothing is wrong with the request either).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => is_permanent_status(*status),
+            Self::Encode(_) | Self::Decode { .. } | Self::Quarantined { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Displays an error and every error of its [`source()`](StdError::source) chain, `a: b: c`: the one
+/// place the chain is printed, at the edge of a program (ripgrep's `main`, anyhow's `{:#}`).
+///
+/// The errors of this crate name their own level only, so each level is printed once. The text never
+/// holds the token (see [`Error`]).
+#[derive(Clone, Copy)]
+pub struct Report<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)?;
         let mut source = self.0.source();
@@ -185,7 +261,7 @@ mod tests {
             body: String::new(),
         };
         assert_eq!(
-            err.to_string(),
+            Report(&err).to_string(),
             "could not decode the response of pipe `p` (row 2, column `n`): invalid type"
         );
         let err = Error::Deploy {
@@ -197,5 +273,137 @@ mod tests {
             err.to_string(),
             "deployment failed: a.pipe: bad; b.datasource: worse"
         );
+    }
+
+    /// An error with a message and, maybe, a source.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Self>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl StdError for Layer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            self.1.as_deref().map(|layer| layer as _)
+        }
+    }
+
+    fn chain() -> BoxError {
+        Box::new(Layer(
+            "error sending request",
+            Some(Box::new(Layer("connection refused", None))),
+        ))
+    }
+
+    #[test]
+    fn messages_name_their_own_level_and_report_prints_the_chain_once() {
+        let decode = Error::Decode {
+            context: "the response of pipe `p`".into(),
+            row: None,
+            column: None,
+            source: chain(),
+            body: String::new(),
+        };
+        for (err, own) in [
+            (Error::Transport(chain()), "could not reach Tinybird"),
+            (Error::Encode(chain()), "could not encode rows as JSON"),
+            (decode, "could not decode the response of pipe `p`"),
+        ] {
+            assert_eq!(err.to_string(), own);
+            assert!(StdError::source(&err).is_some(), "{own}");
+            assert_eq!(
+                Report(&err).to_string(),
+                format!("{own}: error sending request: connection refused")
+            );
+        }
+        let api = api(500);
+        assert_eq!(Report(&api).to_string(), api.to_string());
+    }
+
+    fn api(status: u16) -> Error {
+        Error::Api {
+            status,
+            message: "m".into(),
+            documentation: None,
+        }
+    }
+
+    #[test]
+    fn retryable_is_what_the_retry_policy_retries() {
+        for status in 100..600 {
+            assert_eq!(
+                api(status).is_retryable(),
+                is_retryable_status(status),
+                "{status}"
+            );
+        }
+        for status in [429, 500, 502, 503, 504] {
+            assert!(api(status).is_retryable(), "{status}");
+            assert!(!api(status).is_permanent(), "{status}");
+        }
+        assert!(Error::Transport(chain()).is_retryable());
+        assert!(
+            Error::Timeout {
+                elapsed: Duration::from_secs(1)
+            }
+            .is_retryable()
+        );
+        assert!(Error::RateLimited { retry_after: None }.is_retryable());
+    }
+
+    #[test]
+    fn permanent_is_a_refused_request_or_rows_that_cannot_pass() {
+        for status in [400, 403, 404, 413] {
+            assert!(api(status).is_permanent(), "{status}");
+            assert!(!api(status).is_retryable(), "{status}");
+        }
+        assert!(Error::Encode("NaN".into()).is_permanent());
+        assert!(
+            Error::Decode {
+                context: "c".into(),
+                row: None,
+                column: None,
+                source: "bad".into(),
+                body: String::new(),
+            }
+            .is_permanent()
+        );
+        assert!(
+            Error::Quarantined {
+                successful_rows: 1,
+                quarantined_rows: 1,
+            }
+            .is_permanent()
+        );
+        assert!(!Error::Transport(chain()).is_permanent());
+        assert!(
+            !Error::Timeout {
+                elapsed: Duration::from_secs(1)
+            }
+            .is_permanent()
+        );
+        assert!(!Error::RateLimited { retry_after: None }.is_permanent());
+    }
+
+    #[test]
+    fn some_errors_are_neither() {
+        let neither = [
+            api(401),
+            api(408),
+            api(422),
+            api(501),
+            Error::Config("no token".into()),
+            Error::Deploy {
+                what: "deployment",
+                status: "failed".into(),
+                messages: Vec::new(),
+            },
+        ];
+        for err in neither {
+            assert!(!err.is_retryable() && !err.is_permanent(), "{err}");
+        }
     }
 }

@@ -65,6 +65,11 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Column types come from the field types: the table is in [`ColumnType`], the compile-time checks
+//! (no `Option<Vec<T>>`, `low_cardinality` only on strings, hand-written types that round-trip) in
+//! [`shape`]. Features: `uuid` (default) for `uuid::Uuid` columns, `rust_decimal` for
+//! `rust_decimal::Decimal` ones.
 
 // The derives expand to `::atel_sdk::…` paths; this makes them resolve inside this crate too.
 extern crate self as atel_sdk;
@@ -73,25 +78,28 @@ pub mod client;
 pub mod datafile;
 pub mod error;
 pub mod param;
+pub mod resource;
 pub mod schema;
+pub mod shape;
 pub mod telemetry;
 
 pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
-pub use schema::{
-    ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Pipe, PipeSchema,
-};
+pub use resource::{Datasource, Pipe};
+pub use schema::{ChType, Column, ColumnType, DatasourceSchema, Engine, PipeSchema};
 
-/// Not public API: paths used by the code the macros generate.
+/// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
+    pub use crate::client::TinybirdClient;
+    pub use crate::error::Error;
+    pub use crate::param::{ParamValue, TemplateType, accepts};
+    pub use crate::resource::{Datasource, Pipe};
     pub use crate::schema::{
-        ChType, Column, ColumnType, Datasource, DatasourceSchema, Engine, Node, Param,
+        ChType, Column, ColumnType, DatasourceSchema, Engine, Node, Param, PipeSchema,
     };
-    pub use serde;
-    pub use std::borrow::Cow;
+    pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;
     pub use std::string::String;
     pub use std::vec::Vec;

@@ -86,6 +86,8 @@ pub enum Scalar {
     Date,
     /// A date and time.
     DateTime,
+    /// An exact decimal number (`rust_decimal::Decimal`): a column type, not a template param type.
+    Decimal,
 }
 
 /// The shape of a parameter value: one value, or a list sent comma-separated.

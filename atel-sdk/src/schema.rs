@@ -1,10 +1,14 @@
 //! The model of a Tinybird project as Rust values: datasources, pipes and ClickHouse column types.
 //!
-//! `#[derive(Datasource)]` and `#[pipe(...)]` generate implementations of the traits here; the
-//! [`datafile`](crate::datafile) module renders them as `.datasource` / `.pipe` text.
+//! Plain data: the [`datafile`](crate::datafile) module renders it as `.datasource` / `.pipe` text, and
+//! the [`Datasource`](crate::Datasource) / [`Pipe`](crate::Pipe) traits (in
+//! [`resource`](crate::resource)) return it for a Rust type.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+
+use crate::param::Scalar;
+use crate::shape::Shape;
 
 /// A ClickHouse column type, as Tinybird writes it in a `.datasource` schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +46,13 @@ pub enum ChType {
     DateTime,
     /// `DateTime64(precision)`
     DateTime64(u8),
+    /// `Decimal(precision, scale)`
+    Decimal {
+        /// Significant digits, 1 to 76.
+        precision: u8,
+        /// Digits after the point, at most `precision`.
+        scale: u8,
+    },
     /// `Nullable(T)`
     Nullable(Box<Self>),
     /// `LowCardinality(T)`
@@ -79,6 +90,37 @@ impl ChType {
     }
 }
 
+impl ChType {
+    /// The type with its values dictionary-encoded, as `#[tinybird(low_cardinality)]` asks:
+    /// `LowCardinality(String)`, `LowCardinality(Nullable(String))`, and inside arrays
+    /// `Array(LowCardinality(String))`, since ClickHouse has no `LowCardinality` of an array.
+    ///
+    /// The derive only applies it where ClickHouse accepts the result (see [`crate::shape`]).
+    #[must_use]
+    pub fn low_cardinality(self) -> Self {
+        match self {
+            Self::Array(inner) => Self::Array(Box::new(inner.low_cardinality())),
+            already @ Self::LowCardinality(_) => already,
+            other => Self::LowCardinality(Box::new(other)),
+        }
+    }
+
+    /// The type with every `Decimal` in it given this precision and scale, as
+    /// `#[tinybird(decimal(P, S))]` asks.
+    #[must_use]
+    pub fn with_decimal(self, precision: u8, scale: u8) -> Self {
+        let inner = |ty: Box<Self>| Box::new(ty.with_decimal(precision, scale));
+        match self {
+            Self::Decimal { .. } => Self::Decimal { precision, scale },
+            Self::Nullable(ty) => Self::Nullable(inner(ty)),
+            Self::LowCardinality(ty) => Self::LowCardinality(inner(ty)),
+            Self::Array(ty) => Self::Array(inner(ty)),
+            Self::Map(key, value) => Self::Map(inner(key), inner(value)),
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for ChType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -98,6 +140,7 @@ impl fmt::Display for ChType {
             Self::Date => f.write_str("Date"),
             Self::DateTime => f.write_str("DateTime"),
             Self::DateTime64(precision) => write!(f, "DateTime64({precision})"),
+            Self::Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
             Self::Nullable(inner) => write!(f, "Nullable({inner})"),
             Self::LowCardinality(inner) => write!(f, "LowCardinality({inner})"),
             Self::Array(inner) => write!(f, "Array({inner})"),
@@ -112,19 +155,45 @@ impl fmt::Display for ChType {
 /// Implemented for the types a Tinybird row needs; `#[derive(Datasource)]` calls it for every field,
 /// so a field of a type without an implementation is a compile error on that field. Use
 /// `#[tinybird(type = "...")]` on the field to name the type yourself.
+///
+/// | Rust type                                   | ClickHouse type                                  |
+/// |---------------------------------------------|--------------------------------------------------|
+/// | `String`, `&str`                            | `String`                                         |
+/// | `bool`                                      | `Bool`                                           |
+/// | `u8` … `u64`, `i8` … `i64`                  | `UInt8` … `UInt64`, `Int8` … `Int64`             |
+/// | `f32`, `f64`                                | `Float32`, `Float64`                             |
+/// | `chrono::DateTime<Utc>`, `NaiveDateTime`    | `DateTime64(3)`                                  |
+/// | `chrono::NaiveDate`                         | `Date`                                           |
+/// | `uuid::Uuid` (feature `uuid`, default)      | `UUID`                                           |
+/// | `rust_decimal::Decimal` (feature `rust_decimal`) | `Decimal(P, S)`, from the field's `#[tinybird(decimal(P, S))]` |
+/// | `Option<T>`                                 | `Nullable(T)`, for a `T` that is not a container |
+/// | `Vec<T>`                                    | `Array(T)` (JSON path `$.name[:]`)               |
+/// | `HashMap<String, V>`, `BTreeMap<String, V>` | `Map(String, V)`                                 |
+///
+/// `#[tinybird(low_cardinality)]` makes a `String` `LowCardinality(String)`, an `Option<String>`
+/// `LowCardinality(Nullable(String))` and a `Vec<String>` `Array(LowCardinality(String))`; on any other
+/// type it is a compile error, as ClickHouse refuses it. `Option` of a `Vec` or a map is a compile
+/// error too: ClickHouse has no nullable arrays or maps, so the field is the container itself, empty
+/// for none. [`crate::shape`] has the rules, and the table a hand-written `type` is checked against.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no ClickHouse column type",
     label = "no `ColumnType` for this type",
     note = "implement `atel_sdk::ColumnType` for it, or write the type with `#[tinybird(type = \"...\")]`"
 )]
 pub trait ColumnType {
+    /// What the derive checks about the column at compile time. The default, [`Shape::Opaque`], checks
+    /// nothing; an impl whose type maps to a built-in one can say so, e.g.
+    /// `const SHAPE: Shape = <String as ColumnType>::SHAPE;` for an enum sent as text.
+    const SHAPE: Shape = Shape::Opaque;
+
     /// The ClickHouse type.
     fn ch_type() -> ChType;
 }
 
 macro_rules! column_type {
-    ($($rust:ty => $ch:ident),* $(,)?) => {
+    ($($rust:ty => $ch:ident $scalar:expr),* $(,)?) => {
         $(impl ColumnType for $rust {
+            const SHAPE: Shape = Shape::Scalar($scalar);
             fn ch_type() -> ChType {
                 ChType::$ch
             }
@@ -133,67 +202,87 @@ macro_rules! column_type {
 }
 
 column_type! {
-    String => String,
-    &str => String,
-    bool => Bool,
-    u8 => UInt8,
-    u16 => UInt16,
-    u32 => UInt32,
-    u64 => UInt64,
-    i8 => Int8,
-    i16 => Int16,
-    i32 => Int32,
-    i64 => Int64,
-    f32 => Float32,
-    f64 => Float64,
+    String => String Scalar::String,
+    &str => String Scalar::String,
+    bool => Bool Scalar::Bool,
+    u8 => UInt8 Scalar::UInt(8),
+    u16 => UInt16 Scalar::UInt(16),
+    u32 => UInt32 Scalar::UInt(32),
+    u64 => UInt64 Scalar::UInt(64),
+    i8 => Int8 Scalar::Int(8),
+    i16 => Int16 Scalar::Int(16),
+    i32 => Int32 Scalar::Int(32),
+    i64 => Int64 Scalar::Int(64),
+    f32 => Float32 Scalar::Float(32),
+    f64 => Float64 Scalar::Float(64),
+    chrono::NaiveDate => Date Scalar::Date,
 }
 
 impl<T: ColumnType> ColumnType for Option<T> {
+    const SHAPE: Shape = Shape::Nullable(&T::SHAPE);
     fn ch_type() -> ChType {
         ChType::Nullable(Box::new(T::ch_type()))
     }
 }
 
 impl<T: ColumnType> ColumnType for Vec<T> {
+    const SHAPE: Shape = Shape::Array(&T::SHAPE);
     fn ch_type() -> ChType {
         ChType::Array(Box::new(T::ch_type()))
     }
 }
 
 impl<V: ColumnType, S> ColumnType for HashMap<String, V, S> {
+    const SHAPE: Shape = Shape::Map(&String::SHAPE, &V::SHAPE);
     fn ch_type() -> ChType {
         ChType::Map(Box::new(ChType::String), Box::new(V::ch_type()))
     }
 }
 
 impl<V: ColumnType> ColumnType for BTreeMap<String, V> {
+    const SHAPE: Shape = Shape::Map(&String::SHAPE, &V::SHAPE);
     fn ch_type() -> ChType {
         ChType::Map(Box::new(ChType::String), Box::new(V::ch_type()))
     }
 }
 
 impl ColumnType for chrono::DateTime<chrono::Utc> {
+    const SHAPE: Shape = Shape::Scalar(Scalar::DateTime);
     fn ch_type() -> ChType {
         ChType::DateTime64(3)
     }
 }
 
 impl ColumnType for chrono::NaiveDateTime {
+    const SHAPE: Shape = Shape::Scalar(Scalar::DateTime);
     fn ch_type() -> ChType {
         ChType::DateTime64(3)
     }
 }
 
-impl ColumnType for chrono::NaiveDate {
+#[cfg(feature = "uuid")]
+impl ColumnType for uuid::Uuid {
+    const SHAPE: Shape = Shape::Scalar(Scalar::Uuid);
     fn ch_type() -> ChType {
-        ChType::Date
+        ChType::Uuid
     }
 }
 
-#[cfg(feature = "uuid")]
-impl ColumnType for uuid::Uuid {
+/// `Decimal(P, S)` with the field's `#[tinybird(decimal(P, S))]`, which the derive requires. Alone,
+/// `ch_type()` is ClickHouse's default for a bare `Decimal`: `Decimal(10, 0)`.
+///
+/// Written as its exact text (`rust_decimal`'s own `Serialize`, unless something in your build turns on
+/// its `serde-float` feature), which ClickHouse reads exactly; read back exactly by the client, whose
+/// rows never go through `f64` (see [`crate::client::de::from_str`]). A value with more decimals than
+/// the column's scale is truncated by ClickHouse.
+#[cfg(feature = "rust_decimal")]
+impl ColumnType for rust_decimal::Decimal {
+    const SHAPE: Shape = Shape::Scalar(Scalar::Decimal);
     fn ch_type() -> ChType {
-        ChType::Uuid
+        ChType::Decimal {
+            precision: 10,
+            scale: 0,
+        }
     }
 }
 
@@ -265,20 +354,10 @@ pub struct DatasourceSchema {
     pub columns: Vec<Column>,
     /// The engine.
     pub engine: Engine,
-}
-
-/// A row type of a Tinybird datasource. Derive it with `#[derive(Datasource)]`.
-pub trait Datasource {
-    /// The datasource name.
-    const NAME: &'static str;
-
-    /// The full schema.
-    fn schema() -> DatasourceSchema;
-
-    /// The `.datasource` file text.
-    fn datafile() -> String {
-        crate::datafile::render_datasource(&Self::schema())
-    }
+    /// `FORWARD_QUERY`: the `SELECT` list (no `FROM`) a Tinybird deployment runs over the live rows
+    /// to fill a changed schema. It is only run when the live datasource differs from this one, so it
+    /// is written against the schema it migrates from; change it with the next schema change.
+    pub forward_query: Option<&'static str>,
 }
 
 /// The node of a pipe.
@@ -320,25 +399,6 @@ pub struct PipeSchema {
     pub params: Vec<Param>,
 }
 
-/// The parameters of a Tinybird endpoint, with its typed output row. Generate it with `#[pipe(...)]`.
-pub trait Pipe {
-    /// The pipe name.
-    const NAME: &'static str;
-    /// One row of the endpoint's `data`.
-    type Output: serde::de::DeserializeOwned;
-
-    /// The parameters as query pairs; `None` values are left out.
-    fn params(&self) -> Vec<(&'static str, String)>;
-
-    /// The full schema.
-    fn schema() -> PipeSchema;
-
-    /// The `.pipe` file text.
-    fn datafile() -> String {
-        crate::datafile::render_pipe(&Self::schema())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +417,47 @@ mod tests {
             "DateTime64(3)"
         );
         assert_eq!(uuid::Uuid::ch_type().to_string(), "UUID");
+        #[cfg(feature = "rust_decimal")]
+        assert_eq!(
+            <Option<rust_decimal::Decimal>>::ch_type()
+                .with_decimal(20, 2)
+                .to_string(),
+            "Nullable(Decimal(20, 2))"
+        );
+    }
+
+    #[test]
+    fn low_cardinality_goes_inside_arrays_and_outside_nullable() {
+        let lc = |ty: ChType| ty.low_cardinality().to_string();
+        assert_eq!(lc(String::ch_type()), "LowCardinality(String)");
+        assert_eq!(
+            lc(<Option<String>>::ch_type()),
+            "LowCardinality(Nullable(String))"
+        );
+        assert_eq!(
+            lc(<Vec<Vec<Option<String>>>>::ch_type()),
+            "Array(Array(LowCardinality(Nullable(String))))"
+        );
+        assert_eq!(
+            lc(ChType::LowCardinality(Box::new(ChType::String))),
+            "LowCardinality(String)"
+        );
+    }
+
+    #[test]
+    fn decimal_precision_reaches_every_decimal() {
+        let decimal = ChType::Decimal {
+            precision: 10,
+            scale: 0,
+        };
+        let ty = ChType::Map(
+            Box::new(ChType::String),
+            Box::new(ChType::Array(Box::new(ChType::Nullable(Box::new(decimal))))),
+        );
+        assert_eq!(
+            ty.with_decimal(20, 2).to_string(),
+            "Map(String, Array(Nullable(Decimal(20, 2))))"
+        );
     }
 
     #[test]

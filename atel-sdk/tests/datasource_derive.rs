@@ -92,6 +92,103 @@ ENGINE_VER updated_at
     );
 }
 
+/// A storefront's orders: `low_cardinality` goes inside arrays (ClickHouse has no `LowCardinality` of an
+/// array) and outside `Nullable`; hand-written types pass their compile-time check.
+#[derive(Serialize, Datasource)]
+#[tinybird(name = "shop_orders", sorting_key = "store, placed_at")]
+#[allow(dead_code)]
+struct ShopOrder {
+    order_id: String,
+    #[tinybird(low_cardinality)]
+    store: String,
+    #[tinybird(low_cardinality)]
+    tags: Vec<String>,
+    #[tinybird(low_cardinality)]
+    coupon: Option<String>,
+    #[tinybird(low_cardinality)]
+    gift_notes: Vec<Vec<Option<String>>>,
+    #[tinybird(type = "Enum8('web' = 1, 'store' = 2)")]
+    channel: String,
+    #[tinybird(type = "FixedString(2)")]
+    country: String,
+    #[tinybird(type = "DateTime64(3, 'UTC')")]
+    placed_at: chrono::DateTime<chrono::Utc>,
+    #[tinybird(type = "Map(LowCardinality(String), UInt32)")]
+    units_by_sku: HashMap<String, u16>,
+    quantities: Vec<u16>,
+}
+
+#[test]
+fn low_cardinality_inside_arrays_datafile() {
+    assert_eq!(
+        ShopOrder::datafile(),
+        "\
+SCHEMA >
+    `order_id` String `json:$.order_id`,
+    `store` LowCardinality(String) `json:$.store`,
+    `tags` Array(LowCardinality(String)) `json:$.tags[:]`,
+    `coupon` LowCardinality(Nullable(String)) `json:$.coupon`,
+    `gift_notes` Array(Array(LowCardinality(Nullable(String)))) `json:$.gift_notes[:]`,
+    `channel` Enum8('web' = 1, 'store' = 2) `json:$.channel`,
+    `country` FixedString(2) `json:$.country`,
+    `placed_at` DateTime64(3, 'UTC') `json:$.placed_at`,
+    `units_by_sku` Map(LowCardinality(String), UInt32) `json:$.units_by_sku`,
+    `quantities` Array(UInt16) `json:$.quantities[:]`
+
+ENGINE MergeTree
+ENGINE_SORTING_KEY store, placed_at
+"
+    );
+}
+
+/// A `FORWARD_QUERY` block after the engine, its SQL's common indentation removed, its nesting kept.
+#[derive(Serialize, Datasource)]
+#[tinybird(
+    name = "page_views",
+    engine = "ReplacingMergeTree",
+    sorting_key = "view_id",
+    forward_query = "
+        SELECT
+            path,
+            concat(
+                'legacy:', hex(cityHash64(path))
+            ) AS view_id
+    "
+)]
+#[allow(dead_code)]
+struct MigratedView {
+    path: String,
+    view_id: String,
+}
+
+#[test]
+fn forward_query_datafile() {
+    assert_eq!(
+        MigratedView::datafile(),
+        "\
+SCHEMA >
+    `path` String `json:$.path`,
+    `view_id` String `json:$.view_id`
+
+ENGINE ReplacingMergeTree
+ENGINE_SORTING_KEY view_id
+
+FORWARD_QUERY >
+    SELECT
+        path,
+        concat(
+            'legacy:', hex(cityHash64(path))
+        ) AS view_id
+"
+    );
+    assert_eq!(
+        MigratedView::schema().forward_query.map(str::trim_start),
+        Some(
+            "SELECT\n            path,\n            concat(\n                'legacy:', hex(cityHash64(path))\n            ) AS view_id\n    "
+        )
+    );
+}
+
 /// Column names are the keys serde sends: `rename_all`, then a field's own `rename` wins.
 #[derive(Serialize, Datasource)]
 #[serde(rename_all = "camelCase")]

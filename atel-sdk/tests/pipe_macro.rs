@@ -1,5 +1,12 @@
 //! `#[pipe(...)]`: what the generated `Pipe` impl says, the exact `.pipe` text, and the query pairs.
 
+// A doc comment on a `#[pipe]` field is its param's description, which these tests assert; the items are
+// public so the generated `…Ext` traits are too.
+#![allow(
+    missing_docs,
+    reason = "doc comments here would change the descriptions under test"
+)]
+
 use atel_sdk::schema::{Node, Param};
 use atel_sdk::{Pipe, PipeSchema, pipe};
 use chrono::{DateTime, TimeZone as _, Utc};

@@ -10,3 +10,10 @@ fn datasource() {
 fn pipe() {
     trybuild::TestCases::new().compile_fail("tests/ui/pipe/*.rs");
 }
+
+/// `rust_decimal::Decimal` columns need the `rust_decimal` feature (the workspace's tests turn it on).
+#[cfg(feature = "rust_decimal")]
+#[test]
+fn decimal() {
+    trybuild::TestCases::new().compile_fail("tests/ui/decimal/*.rs");
+}

@@ -101,20 +101,27 @@ check("agent_activations stop: model and tokens of the subagent's calls", stops 
       f"got {stops}, want [{want_stop}] (calls {[c['n'] for c in calls if c['role'] == 'subagent']})")
 
 # skill_activations: fake-skill, success.
-skills = sql("SELECT skill_name, success, session_id FROM skill_activations")
+skills = sql("SELECT skill_name, success, session_id, tool_use_id FROM skill_activations")
 check("skill_activations: fake-skill success=true",
       [(s["skill_name"], bool(s["success"]), s["session_id"]) for s in skills] == [("fake-skill", True, session)],
       f"{skills}")
+check("skill_activations: the Skill call's tool_use_id",
+      [s["tool_use_id"] for s in skills] != [] and all(s["tool_use_id"].startswith("toolu_fake_") for s in skills),
+      f"{[s['tool_use_id'] for s in skills]}")
 
 # api_requests: one row per fake API call, same tokens, and the cost Claude Code itself reports.
 rows = sql("SELECT model, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, "
-           "session_id FROM api_requests ORDER BY input_tokens")
+           "session_id, request_id, message_id FROM api_requests ORDER BY input_tokens")
 check("api_requests: one row per API call", len(rows) == count == len(calls), f"{len(rows)} rows, {count} calls")
 got = Counter((r["model"], *(int(r[k]) for k in TOKENS)) for r in rows)
 want_rows = Counter((c["model"], *tokens(c)) for c in calls)
 check("api_requests: model and tokens of every call", got == want_rows,
       f"missing {sorted((want_rows - got).elements())}, extra {sorted((got - want_rows).elements())}"
       if got != want_rows else f"{len(rows)} rows match")
+got_ids = sorted((r["request_id"], r["message_id"]) for r in rows)
+want_ids = sorted((c["request_id"], c["message_id"]) for c in calls)
+check("api_requests: each row carries its call's request id and message id", got_ids == want_ids,
+      f"got {got_ids}, want {want_ids}")
 check("api_requests: this session", all(r["session_id"] == session for r in rows),
       f"{sorted({r['session_id'] for r in rows})} vs {session}")
 cost = sum(float(r["cost_usd"]) for r in rows)

@@ -1,3 +1,5 @@
+use atel_sdk::TinybirdClient;
+use atel_sdk::client::Compression;
 use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation};
 use atel_tests::factories::{
     make_agent_activation_row, make_api_request_row, make_skill_activation_row,
@@ -87,4 +89,37 @@ async fn a_row_with_a_wrong_type_is_quarantined_and_reported() {
         .await
         .expect("count quarantine");
     assert_eq!(quarantined[0].n, 1);
+}
+
+#[tokio::test]
+async fn compressed_ingests_land_whole_zstd_gzip_and_plain_split_across_requests() {
+    let (server, _client) = deployed().await;
+    let rows: Vec<AgentActivation> = (0..3_000).map(|_| make_agent_activation_row()).collect();
+    let mut expected = 0;
+    for compression in [
+        Compression::default(),
+        Compression::GZIP_FAST,
+        Compression::None,
+    ] {
+        // 3,000 rows are several requests of at most 256 KiB of NDJSON each.
+        let client = TinybirdClient::builder()
+            .base_url(&server.url)
+            .token(&server.token)
+            .compression(compression)
+            .max_body_bytes(256 * 1024)
+            .build()
+            .expect("client");
+        let summary = client.ingest(&rows).await.expect("ingest");
+        assert_eq!(
+            (summary.successful_rows, summary.quarantined_rows),
+            (3_000, 0),
+            "{compression:?}"
+        );
+        expected += 3_000;
+        let landed: Vec<Count> = client
+            .sql("SELECT count() AS n FROM agent_activations")
+            .await
+            .expect("count");
+        assert_eq!(landed[0].n, expected, "{compression:?}");
+    }
 }

@@ -3,8 +3,11 @@
 //!
 //! Each test starts its own server with its own data dir, so tests never see each other's rows.
 
+mod decimal;
 mod deploy;
+mod fault_proxy;
 mod ingest;
+mod migrate;
 mod oracle;
 mod pipes;
 mod pricing_fixtures;

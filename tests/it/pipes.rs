@@ -374,3 +374,199 @@ async fn a_bad_param_is_an_api_400_with_tinybirds_message() {
         "{message}"
     );
 }
+
+/// Ingests `rows` `times` times, one request each (each its own part: nothing merged yet).
+async fn ingest_copies<T: atel_sdk::Datasource + serde::Serialize>(
+    client: &TinybirdClient,
+    rows: &[T],
+    times: usize,
+) {
+    for _ in 0..times {
+        let summary = client.ingest(rows).await.expect("ingest");
+        assert_eq!(summary.quarantined_rows, 0);
+    }
+}
+
+/// Every pipe counts each row id once, at once: copies delivered again (the spool after a late
+/// answer), re-scanned (backfill) or replayed (a fork, under the parent's session) never show, before
+/// any merge. Rows migrated from before the ids existed count once too, and not at all when a row
+/// with ids holds the same request. A subagent run recorded without usage counts as a run and stays
+/// out of the averages.
+#[tokio::test]
+async fn every_copy_of_a_row_counts_once() {
+    let (_server, client) = deployed().await;
+
+    // Three skill calls, each delivered three times.
+    let skills: Vec<SkillActivation> = (0..3)
+        .map(|i| SkillActivation {
+            success: i != 2,
+            duration_ms: 10 * (i + 1),
+            ..make_skill_activation_row()
+        })
+        .collect();
+    ingest_copies(&client, &skills, 3).await;
+
+    // Two requests, each delivered twice, and their copies as a fork would replay them (same ids,
+    // same session: the one that made them).
+    let r1 = make_api_request_row();
+    let r2 = ApiRequest {
+        session_id: S2.into(),
+        model: "claude-haiku-4-5".into(),
+        input_tokens: 50,
+        output_tokens: 10,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        cost_usd: 0.001,
+        ..make_api_request_row()
+    };
+    ingest_copies(&client, &[r1.clone(), r2.clone()], 3).await;
+    // Rows migrated from the old schema: a copy of r1 (recorded under a fork's session before the
+    // upgrade), twice, and a request only the old rows know (legacy ids are derived from content, so
+    // its two copies share one).
+    let legacy_of_r1 = ApiRequest {
+        session_id: S3.into(),
+        request_id: String::new(),
+        message_id: "legacy:0A1B2C3D4E5F6071".into(),
+        ..r1.clone()
+    };
+    let legacy_only = ApiRequest {
+        timestamp: ago(TimeDelta::hours(2)),
+        session_id: S3.into(),
+        input_tokens: 7,
+        output_tokens: 3,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        cost_usd: 0.000_11,
+        request_id: String::new(),
+        message_id: "legacy:00000000000000FF".into(),
+        ..make_api_request_row()
+    };
+    ingest_copies(&client, &[legacy_of_r1, legacy_only], 2).await;
+
+    // Agent runs: X recorded without usage first (its transcript could not be read), then with it;
+    // Y only without usage; Z stopped twice, the second time after more work.
+    let x_unmeasured = AgentActivation {
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 0,
+        model: String::new(),
+        timestamp: ago(TimeDelta::minutes(30)),
+        ..make_agent_activation_row()
+    };
+    let x = AgentActivation {
+        timestamp: ago(TimeDelta::hours(1)),
+        ..x_unmeasured.clone()
+    };
+    let x = AgentActivation {
+        input_tokens: 101,
+        output_tokens: 31,
+        cache_read_tokens: 5_100,
+        cache_creation_tokens: 2_010,
+        duration_ms: 1_500,
+        model: "claude-opus-4-8".into(),
+        ..x
+    };
+    let y_unmeasured = AgentActivation {
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 0,
+        model: String::new(),
+        ..make_agent_activation_row()
+    };
+    let z_first = AgentActivation {
+        input_tokens: 100,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 100,
+        timestamp: ago(TimeDelta::hours(3)),
+        ..make_agent_activation_row()
+    };
+    let z = AgentActivation {
+        input_tokens: 200,
+        output_tokens: 40,
+        duration_ms: 500,
+        timestamp: ago(TimeDelta::hours(2)),
+        ..z_first.clone()
+    };
+    ingest_copies(
+        &client,
+        &[x_unmeasured, x, y_unmeasured, z_first, z.clone(), z],
+        2,
+    )
+    .await;
+
+    let skill_rows = client.skill_frequency(7).await.expect("skill_frequency");
+    assert_eq!(skill_rows.len(), 1, "{skill_rows:?}");
+    assert_eq!((skill_rows[0].activations, skill_rows[0].successes), (3, 2));
+    assert_close(skill_rows[0].avg_duration_ms, 20.0);
+
+    let models = client.cost_by_model(7).await.expect("cost_by_model");
+    let counts: Vec<(&str, u64, u64)> = models
+        .iter()
+        .map(|m| (m.model.as_str(), m.request_count, m.total_input))
+        .collect();
+    // opus-4-8: r1 once and the legacy-only request; haiku: r2 once.
+    assert_eq!(
+        counts,
+        [("claude-opus-4-8", 2, 101 + 7), ("claude-haiku-4-5", 1, 50)]
+    );
+    assert_close(models[0].total_cost_usd, 0.016_392_5 + 0.000_11);
+    assert_close(models[1].total_cost_usd, 0.001);
+
+    let sessions = client
+        .session_overview(None, 7)
+        .await
+        .expect("session_overview");
+    let cost = |id: &str| {
+        sessions
+            .iter()
+            .find(|s| s.session_id == id)
+            .map(|s| (s.total_cost_usd, s.total_tokens))
+    };
+    // r1 stays in the session that made it; S3 keeps only the request no row with ids holds.
+    let (main_cost, main_tokens) = cost(SESSION_ID).expect("the main session");
+    assert_close(main_cost, 0.016_392_5);
+    assert_eq!(main_tokens, 101 + 31 + 5_100 + 2_010);
+    let (s3_cost, s3_tokens) = cost(S3).expect("S3");
+    assert_close(s3_cost, 0.000_11);
+    assert_eq!(s3_tokens, 10);
+
+    let agents = client
+        .agent_usage_summary(7)
+        .await
+        .expect("agent_usage_summary");
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    let gp = &agents[0];
+    // X (measured copy), Y (no usage), Z (its second stop): three runs.
+    assert_eq!(
+        (
+            gp.invocations,
+            gp.runs_without_usage,
+            gp.total_input,
+            gp.total_output
+        ),
+        (3, 1, 101 + 200, 31 + 40)
+    );
+    assert_close(gp.avg_duration_ms, f64::midpoint(1_500.0, 500.0));
+    let z_cost = (200.0 * 5.0 + 40.0 * 25.0) / 1e6;
+    assert_close(gp.est_cost_usd, 0.016_392_5 + z_cost);
+
+    let insights = client
+        .optimization_insights(7)
+        .await
+        .expect("optimization_insights");
+    assert_eq!(insights[0].frequency, 3);
+    assert_close(
+        insights[0].avg_cost_per_invocation,
+        f64::midpoint(0.016_392_5, z_cost),
+    );
+    assert_close(
+        insights[0].avg_tokens,
+        f64::from(101 + 31 + 5_100 + 2_010 + 200 + 40) / 2.0,
+    );
+}

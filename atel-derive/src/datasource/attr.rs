@@ -7,10 +7,15 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Token};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, LitInt, LitStr, Token};
 
 use super::case::RenameRule;
+use super::chtype::{self, Ty};
 use crate::ctxt::Ctxt;
+use crate::meta::{
+    Grammar, flag_value, is_resource_name, key_name, list, list_value, skip_value, string_value,
+};
 
 /// The engines Tinybird accepts in `ENGINE`.
 pub(crate) const ENGINES: &[&str] = &[
@@ -23,36 +28,35 @@ pub(crate) const ENGINES: &[&str] = &[
     "Null",
 ];
 
-/// The keys of `#[tinybird(...)]` on the struct.
-const CONTAINER_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "engine",
-    "sorting_key",
-    "partition_key",
-    "ttl",
-    "ver",
-    "settings",
-];
+/// `#[tinybird(...)]` on the struct.
+const CONTAINER: Grammar = Grammar {
+    what: "tinybird attribute",
+    keys: &[
+        "name",
+        "description",
+        "engine",
+        "sorting_key",
+        "partition_key",
+        "ttl",
+        "ver",
+        "settings",
+        "forward_query",
+    ],
+};
 
-/// The keys of `#[tinybird(...)]` on a field.
-const FIELD_KEYS: &[&str] = &[
-    "type",
-    "low_cardinality",
-    "json_path",
-    "default",
-    "codec",
-    "skip",
-];
-
-/// `` `a`, `b`, `c` ``
-pub(crate) fn list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|item| format!("`{item}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// `#[tinybird(...)]` on a field.
+const FIELD: Grammar = Grammar {
+    what: "tinybird field attribute",
+    keys: &[
+        "type",
+        "low_cardinality",
+        "decimal",
+        "json_path",
+        "default",
+        "codec",
+        "skip",
+    ],
+};
 
 /// `#[tinybird(...)]` and `#[serde(...)]` on the struct.
 #[derive(Default)]
@@ -65,6 +69,8 @@ pub(crate) struct Container {
     pub(crate) ttl: Option<LitStr>,
     pub(crate) ver: Option<LitStr>,
     pub(crate) settings: Option<LitStr>,
+    /// `FORWARD_QUERY`: how a deployment migrates the live rows into a changed schema.
+    pub(crate) forward_query: Option<LitStr>,
     /// `#[serde(rename_all = "...")]` (its `serialize` half); unknown rules are left to serde to report.
     pub(crate) rename_all: Option<RenameRule>,
 }
@@ -73,7 +79,11 @@ pub(crate) struct Container {
 #[derive(Default)]
 pub(crate) struct Field {
     pub(crate) ty: Option<LitStr>,
+    /// `ty` parsed; `None` when it is absent or did not parse (reported).
+    pub(crate) raw_type: Option<Ty>,
     pub(crate) low_cardinality: Option<TokenStream>,
+    /// `decimal(P, S)`: the precision and scale of the field's `Decimal`.
+    pub(crate) decimal: Option<Decimal>,
     pub(crate) json_path: Option<LitStr>,
     pub(crate) default: Option<LitStr>,
     pub(crate) codec: Option<LitStr>,
@@ -86,14 +96,40 @@ pub(crate) struct Field {
     pub(crate) serde_flatten: Option<TokenStream>,
 }
 
+/// The arguments of `decimal(P, S)`.
+pub(crate) struct Decimal {
+    pub(crate) precision_lit: LitInt,
+    pub(crate) scale_lit: LitInt,
+    /// 1 to 76 once validated.
+    pub(crate) precision: u8,
+    /// At most `precision` once validated.
+    pub(crate) scale: u8,
+}
+
+impl Parse for Decimal {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let precision_lit: LitInt = input.parse()?;
+        input.parse::<Token![,]>()?;
+        let scale_lit: LitInt = input.parse()?;
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+        Ok(Self {
+            precision: precision_lit.base10_parse().unwrap_or(0),
+            scale: scale_lit.base10_parse().unwrap_or(u8::MAX),
+            precision_lit,
+            scale_lit,
+        })
+    }
+}
+
 impl Container {
     pub(crate) fn from_ast(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
         let mut this = Self::default();
         for attr in attrs {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
-                    let key = key_name(&meta.path);
-                    let slot = match key.as_str() {
+                    let slot = match key_name(&meta.path).as_str() {
                         "name" => &mut this.name,
                         "description" => &mut this.description,
                         "engine" => &mut this.engine,
@@ -102,9 +138,10 @@ impl Container {
                         "ttl" => &mut this.ttl,
                         "ver" => &mut this.ver,
                         "settings" => &mut this.settings,
-                        _ => return unknown_key(cx, &meta, "attribute", CONTAINER_KEYS),
+                        "forward_query" => &mut this.forward_query,
+                        _ => return CONTAINER.unknown_key(cx, &meta),
                     };
-                    string_value(cx, &meta, &key, slot)
+                    CONTAINER.read(cx, &meta, slot, string_value)
                 });
                 if let Err(error) = result {
                     cx.syn_error(error);
@@ -133,7 +170,7 @@ impl Container {
             let value = name.value();
             if value.is_empty() {
                 cx.error_spanned_by(name, "datasource name cannot be empty");
-            } else if !is_valid_name(&value) {
+            } else if !is_resource_name(&value) {
                 cx.error_spanned_by(
                     name,
                     format!(
@@ -161,11 +198,26 @@ impl Container {
             ("ttl", &self.ttl),
             ("ver", &self.ver),
             ("settings", &self.settings),
+            ("forward_query", &self.forward_query),
         ] {
             if let Some(lit) = value
                 && lit.value().trim().is_empty()
             {
                 cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
+            }
+        }
+        if let Some(query) = &self.forward_query {
+            let text = query.value();
+            let starts_with_select = text
+                .trim_start()
+                .get(..6)
+                .is_some_and(|head| head.eq_ignore_ascii_case("select"));
+            if !text.trim().is_empty() && !starts_with_select {
+                cx.error_spanned_by(
+                    query,
+                    "`forward_query` must be a `SELECT` list over the live datasource's columns, \
+                     without `FROM` (Tinybird runs it over the live rows)",
+                );
             }
         }
     }
@@ -177,19 +229,23 @@ impl Field {
         for attr in attrs {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
-                    let key = key_name(&meta.path);
-                    let slot = match key.as_str() {
+                    let slot = match key_name(&meta.path).as_str() {
                         "type" => &mut this.ty,
                         "json_path" => &mut this.json_path,
                         "default" => &mut this.default,
                         "codec" => &mut this.codec,
                         "low_cardinality" => {
-                            return flag(cx, &meta, &key, &mut this.low_cardinality);
+                            return FIELD.read(cx, &meta, &mut this.low_cardinality, flag_value);
                         }
-                        "skip" => return flag(cx, &meta, &key, &mut this.skip),
-                        _ => return unknown_key(cx, &meta, "field attribute", FIELD_KEYS),
+                        "skip" => return FIELD.read(cx, &meta, &mut this.skip, flag_value),
+                        "decimal" => {
+                            return FIELD.read(cx, &meta, &mut this.decimal, |cx, meta| {
+                                list_value(cx, meta, "20, 2", "a precision and a scale")
+                            });
+                        }
+                        _ => return FIELD.unknown_key(cx, &meta),
                     };
-                    string_value(cx, &meta, &key, slot)
+                    FIELD.read(cx, &meta, slot, string_value)
                 });
                 if let Err(error) = result {
                     cx.syn_error(error);
@@ -215,7 +271,44 @@ impl Field {
         this
     }
 
-    fn validate(&self, cx: &mut Ctxt) {
+    fn validate(&mut self, cx: &mut Ctxt) {
+        if let Some(lit) = &self.ty
+            && !lit.value().trim().is_empty()
+        {
+            match chtype::parse(&lit.value()) {
+                Ok(ty) => self.raw_type = Some(ty),
+                Err(message) => cx.error_spanned_by(lit, message),
+            }
+            if let Some(flag) = &self.low_cardinality {
+                cx.error_spanned_by(
+                    flag,
+                    "`low_cardinality` and `type` both set the type, write `LowCardinality(...)` in \
+                     `type`",
+                );
+            }
+            if let Some(decimal) = &self.decimal {
+                cx.error_spanned_by(
+                    &decimal.precision_lit,
+                    "`decimal` and `type` both set the type, write `Decimal(P, S)` in `type`",
+                );
+            }
+        }
+        if let Some(decimal) = &self.decimal {
+            if !(1..=76).contains(&decimal.precision) {
+                cx.error_spanned_by(
+                    &decimal.precision_lit,
+                    "a `Decimal` precision is from 1 to 76 digits",
+                );
+            } else if decimal.scale > decimal.precision {
+                cx.error_spanned_by(
+                    &decimal.scale_lit,
+                    format!(
+                        "the scale cannot be larger than the precision ({})",
+                        decimal.precision
+                    ),
+                );
+            }
+        }
         for (key, value) in [
             ("type", &self.ty),
             ("default", &self.default),
@@ -238,77 +331,6 @@ impl Field {
     }
 }
 
-/// A Tinybird resource name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The key as written, `type` included (a keyword, which `parse_nested_meta` accepts).
-fn key_name(path: &syn::Path) -> String {
-    path.get_ident().map_or_else(
-        || path.to_token_stream().to_string().replace(' ', ""),
-        ToString::to_string,
-    )
-}
-
-/// Reads `key = "..."` into `slot`, reporting a missing or non-string value and a repeated key.
-fn string_value(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &str,
-    slot: &mut Option<LitStr>,
-) -> syn::Result<()> {
-    if !meta.input.peek(Token![=]) {
-        skip_value(meta)?;
-        cx.error_spanned_by(&meta.path, format!("expected `{key} = \"...\"`"));
-        return Ok(());
-    }
-    let expr: Expr = meta.value()?.parse()?;
-    let Expr::Lit(ExprLit {
-        lit: Lit::Str(lit), ..
-    }) = expr
-    else {
-        cx.error_spanned_by(
-            &expr,
-            format!("expected a string literal for `{key}`, e.g. `{key} = \"...\"`"),
-        );
-        return Ok(());
-    };
-    if slot.is_some() {
-        cx.error_spanned_by(&meta.path, format!("duplicate tinybird attribute `{key}`"));
-    } else {
-        *slot = Some(lit);
-    }
-    Ok(())
-}
-
-/// Reads a bare-word flag into `slot`, reporting a value given to it and a repeated flag.
-fn flag(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &str,
-    slot: &mut Option<TokenStream>,
-) -> syn::Result<()> {
-    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
-        let value = value_tokens(meta)?;
-        cx.error_spanned_by(
-            value,
-            format!("`{key}` is a flag and takes no value, write `{key}` alone"),
-        );
-        return Ok(());
-    }
-    if slot.is_some() {
-        cx.error_spanned_by(&meta.path, format!("duplicate tinybird attribute `{key}`"));
-    } else {
-        *slot = Some(meta.path.to_token_stream());
-    }
-    Ok(())
-}
-
 /// `key = "x"` or `key(serialize = "x", deserialize = "y")`: the name used when serializing.
 fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
     if meta.input.peek(Token![=]) {
@@ -324,41 +346,4 @@ fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
         Ok(())
     })?;
     Ok(serialize)
-}
-
-/// Consumes whatever follows a key (`= expr` or `(...)`) so parsing can go on after an error.
-/// Reports an unknown key of a `#[tinybird(...)]` list on the key, and skips its value so the rest of
-/// the list is still read.
-fn unknown_key(
-    cx: &mut Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    what: &str,
-    expected: &[&str],
-) -> syn::Result<()> {
-    skip_value(meta)?;
-    cx.error_spanned_by(
-        &meta.path,
-        format!(
-            "unknown tinybird {what} `{}`, expected one of {}",
-            key_name(&meta.path),
-            list(expected)
-        ),
-    );
-    Ok(())
-}
-
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    value_tokens(meta).map(drop)
-}
-
-fn value_tokens(meta: &ParseNestedMeta<'_>) -> syn::Result<TokenStream> {
-    if meta.input.peek(Token![=]) {
-        let expr: Expr = meta.value()?.parse()?;
-        Ok(expr.into_token_stream())
-    } else if meta.input.peek(syn::token::Paren) {
-        let group: proc_macro2::Group = meta.input.parse()?;
-        Ok(group.into_token_stream())
-    } else {
-        Ok(TokenStream::new())
-    }
 }

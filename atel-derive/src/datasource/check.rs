@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use syn::LitStr;
 
 use super::ast::{Column, Container};
-use super::attr::list;
 use crate::ctxt::Ctxt;
+use crate::meta::list;
 
 pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
     check_columns(cx, cont);

@@ -1,11 +1,13 @@
 //! The `impl Datasource` for a checked model. Quote only: every decision was made in `ast` / `check`.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::LitStr;
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens as _, quote, quote_spanned};
 use syn::spanned::Spanned as _;
+use syn::{GenericArgument, LitStr, PathArguments, Type};
 
 use super::ast::{Column, Container};
+use super::chtype::Ty;
+use crate::assertion::{const_assert, inline_assert, pretty_type};
 
 pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let input = cont.original;
@@ -20,7 +22,28 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let ttl = opt(attrs.ttl.as_ref());
     let ver = opt(attrs.ver.as_ref());
     let settings = opt(attrs.settings.as_ref());
+    let forward_query = opt(attrs.forward_query.as_ref());
     let columns = cont.columns.iter().map(column);
+    let generics: Vec<String> = input
+        .generics
+        .type_params()
+        .map(|param| param.ident.to_string())
+        .collect();
+    // A field whose type names the struct's generics is checked inside `schema()`, once instantiated.
+    let (generic, fixed): (Vec<_>, Vec<_>) = cont
+        .columns
+        .iter()
+        .partition(|column| mentions(&column.original.ty, &generics));
+    let fixed_checks = fixed.iter().flat_map(|column| {
+        type_checks(column)
+            .into_iter()
+            .map(|(condition, message)| const_assert(&column.original.ty, &condition, &message))
+    });
+    let generic_checks = generic.iter().flat_map(|column| {
+        type_checks(column)
+            .into_iter()
+            .map(|(condition, message)| inline_assert(&column.original.ty, &condition, &message))
+    });
     quote! {
         const _: () = {
             #[automatically_derived]
@@ -28,6 +51,7 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                 const NAME: &'static str = #name;
 
                 fn schema() -> ::atel_sdk::__private::DatasourceSchema {
+                    #(#generic_checks)*
                     ::atel_sdk::__private::DatasourceSchema {
                         name: #name,
                         description: #description,
@@ -40,27 +64,165 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                             ver: #ver,
                             settings: #settings,
                         },
+                        forward_query: #forward_query,
                     }
                 }
             }
+
+            #(#fixed_checks)*
         };
+    }
+}
+
+/// Whether `ty` names one of `generics`.
+fn mentions(ty: &Type, generics: &[String]) -> bool {
+    fn walk(tokens: TokenStream, generics: &[String]) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            TokenTree::Ident(ident) => generics.contains(&ident.to_string()),
+            TokenTree::Group(group) => walk(group.stream(), generics),
+            _ => false,
+        })
+    }
+    !generics.is_empty() && walk(ty.to_token_stream(), generics)
+}
+
+/// The compile-time checks of one column's type, as (condition, message) pairs on its `SHAPE`.
+fn type_checks(column: &Column<'_>) -> Vec<(TokenStream, String)> {
+    let ty = &column.original.ty;
+    let span = ty.span();
+    let shape = quote_spanned!(span=> <#ty as ::atel_sdk::__private::ColumnType>::SHAPE);
+    let shown = pretty_type(ty);
+    let field = column.field_name();
+    let attrs = &column.attrs;
+    if let Some(raw) = &attrs.raw_type {
+        let text = attrs.ty.as_ref().map(LitStr::value).unwrap_or_default();
+        let ch = ch_shape(raw);
+        return vec![(
+            quote_spanned!(span=> ::atel_sdk::__private::fits(&#shape, &#ch)),
+            format!(
+                "`{shown}` (field `{field}`) does not round-trip through `{text}`, its `type`: see the \
+                 compatibility table in `atel_sdk::shape`"
+            ),
+        )];
+    }
+    if attrs.ty.is_some() {
+        // A type that did not parse: reported already.
+        return Vec::new();
+    }
+    let advice = match option_inner(ty) {
+        Some(inner) if option_inner(inner).is_some() => {
+            format!("make the field `{}`", pretty_type(inner))
+        }
+        Some(inner) => format!(
+            "make the field `{}`, empty for none (`#[serde(default)]` reads a missing key as empty)",
+            pretty_type(inner)
+        ),
+        None => "make the field the array or map itself, empty for none".to_owned(),
+    };
+    let mut checks = vec![(
+        quote_spanned!(span=> #shape.nullable_ok()),
+        format!(
+            "`{shown}` (field `{field}`) cannot be a ClickHouse column: ClickHouse has no \
+             `Nullable` of an array, a map or a `Nullable`; {advice}"
+        ),
+    )];
+    if attrs.low_cardinality.is_some() {
+        checks.push((
+            quote_spanned!(span=> #shape.low_cardinality_ok()),
+            format!(
+                "`low_cardinality` cannot apply to `{shown}` (field `{field}`): ClickHouse (and so \
+                 Tinybird) accepts `LowCardinality` only of `String` and `FixedString`, maybe \
+                 `Nullable`, in arrays as `Array(LowCardinality(String))`; for a map write \
+                 `type = \"Map(LowCardinality(String), ...)\"`"
+            ),
+        ));
+    }
+    match &attrs.decimal {
+        Some(decimal) => checks.push((
+            quote_spanned!(span=> #shape.has_decimal()),
+            format!(
+                "`decimal({}, {})` is for a `rust_decimal::Decimal` field (or an `Option` or `Vec` \
+                 of one), field `{field}` is `{shown}`",
+                decimal.precision, decimal.scale
+            ),
+        )),
+        None => checks.push((
+            quote_spanned!(span=> !#shape.has_decimal()),
+            format!(
+                "`{shown}` (field `{field}`) needs the precision and scale of its ClickHouse \
+                 `Decimal`: add `#[tinybird(decimal(P, S))]`, e.g. `decimal(20, 2)` for money"
+            ),
+        )),
+    }
+    checks
+}
+
+/// `T` of a field written `Option<T>`, for suggestions.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(GenericArgument::Type(inner)) if last.ident == "Option" => Some(inner),
+        _ => None,
+    }
+}
+
+/// The `atel_sdk::shape::ChShape` of a parsed hand-written type, as a `&'static` expression.
+fn ch_shape(ty: &Ty) -> TokenStream {
+    let path = quote!(::atel_sdk::__private::ChShape);
+    let boxed = |variant: TokenStream, inner: &Ty| {
+        let inner = ch_shape(inner);
+        quote!(#path::#variant(&#inner))
+    };
+    match ty {
+        Ty::String => quote!(#path::String),
+        Ty::FixedString => quote!(#path::FixedString),
+        Ty::Enum => quote!(#path::Enum),
+        Ty::Uuid => quote!(#path::Uuid),
+        Ty::Ip => quote!(#path::Ip),
+        Ty::Bool => quote!(#path::Bool),
+        Ty::UInt(bits) => quote!(#path::UInt(#bits)),
+        Ty::Int(bits) => quote!(#path::Int(#bits)),
+        Ty::Float(bits) => quote!(#path::Float(#bits)),
+        Ty::Date => quote!(#path::Date),
+        Ty::DateTime => quote!(#path::DateTime),
+        Ty::Decimal => quote!(#path::Decimal),
+        Ty::Nullable(inner) => boxed(quote!(Nullable), inner),
+        Ty::LowCardinality(inner) => boxed(quote!(LowCardinality), inner),
+        Ty::SimpleAggregate(inner) => boxed(quote!(SimpleAggregate), inner),
+        Ty::Array(inner) => boxed(quote!(Array), inner),
+        Ty::Map(key, value) => {
+            let (key, value) = (ch_shape(key), ch_shape(value));
+            quote!(#path::Map(&#key, &#value))
+        }
+        Ty::Other => quote!(#path::Other),
     }
 }
 
 fn column(column: &Column<'_>) -> TokenStream {
     let name = &column.name;
     let attrs = &column.attrs;
-    let mut ty = if let Some(raw) = &attrs.ty {
+    let ty = if let Some(raw) = &attrs.ty {
         let raw = raw.value();
         quote!(::atel_sdk::__private::ChType::Raw(::atel_sdk::__private::String::from(#raw)))
     } else {
         // Spanned at the field's type so a type without `ColumnType` is reported there.
         let rust_ty = &column.original.ty;
-        quote_spanned!(rust_ty.span()=> <#rust_ty as ::atel_sdk::__private::ColumnType>::ch_type())
+        let mut ty = quote_spanned!(rust_ty.span()=> <#rust_ty as ::atel_sdk::__private::ColumnType>::ch_type());
+        if let Some(decimal) = &attrs.decimal {
+            let (precision, scale) = (decimal.precision, decimal.scale);
+            ty = quote!(::atel_sdk::__private::ChType::with_decimal(#ty, #precision, #scale));
+        }
+        if attrs.low_cardinality.is_some() {
+            ty = quote!(::atel_sdk::__private::ChType::low_cardinality(#ty));
+        }
+        ty
     };
-    if attrs.low_cardinality.is_some() {
-        ty = quote!(::atel_sdk::__private::ChType::LowCardinality(::atel_sdk::__private::Box::new(#ty)));
-    }
     let json_path = opt(attrs.json_path.as_ref());
     let default = opt(attrs.default.as_ref());
     let codec = opt(attrs.codec.as_ref());

@@ -6,6 +6,7 @@ mod ast;
 mod attr;
 mod case;
 mod check;
+mod chtype;
 mod expand;
 mod fallback;
 

@@ -1,5 +1,6 @@
 //! Expansion snapshots: the exact impl the derive writes for a happy-path input.
 
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse_quote;
 
@@ -18,7 +19,7 @@ fn expands_struct_and_field_attributes() {
             #[tinybird(low_cardinality, json_path = "$.k", default = "'x'", codec = "ZSTD(1)")]
             kind: Option<String>,
             #[tinybird(type = "DateTime")]
-            at: i64,
+            at: String,
             #[serde(skip)]
             cache: (),
         }
@@ -50,9 +51,9 @@ fn expands_struct_and_field_attributes() {
                             },
                             ::atel_sdk::__private::Column {
                                 name: "kind",
-                                ty: ::atel_sdk::__private::ChType::LowCardinality(::atel_sdk::__private::Box::new(
+                                ty: ::atel_sdk::__private::ChType::low_cardinality(
                                     <Option<String> as ::atel_sdk::__private::ColumnType>::ch_type()
-                                )),
+                                ),
                                 json_path: ::core::option::Option::Some("$.k"),
                                 default: ::core::option::Option::Some("'x'"),
                                 codec: ::core::option::Option::Some("ZSTD(1)"),
@@ -73,12 +74,50 @@ fn expands_struct_and_field_attributes() {
                             ver: ::core::option::Option::Some("v"),
                             settings: ::core::option::Option::None,
                         },
+                        forward_query: ::core::option::Option::None,
                     }
                 }
             }
         };
     };
-    assert_eq!(expand(&input).unwrap().to_string(), expected.to_string());
+    let output = expand(&input).unwrap().to_string();
+    // The impl, then the type checks (in `atel-sdk/tests/ui`), one per rule and field, before `};`.
+    let checks_at = output.find("const _ : () = :: core :: assert").unwrap();
+    let (impl_part, checks) = output.split_at(checks_at);
+    let expected = expected.to_string();
+    assert_eq!(
+        format!("{impl_part}}} ;"),
+        expected,
+        "the impl, without the checks"
+    );
+    let shape =
+        |ty: TokenStream| quote!(<#ty as ::atel_sdk::__private::ColumnType>::SHAPE).to_string();
+    for condition in [
+        format!("{} . nullable_ok ()", shape(quote!(String))),
+        format!("! {} . has_decimal ()", shape(quote!(u64))),
+        format!("{} . low_cardinality_ok ()", shape(quote!(Option<String>))),
+        format!(
+            "fits (& {} , & :: atel_sdk :: __private :: ChShape :: DateTime)",
+            shape(quote!(String))
+        ),
+    ] {
+        assert!(checks.contains(&condition), "{condition} in {checks}");
+    }
+    assert_eq!(checks.matches("assert !").count(), 3 * 2 + 1 + 1);
+}
+
+#[test]
+fn checks_of_generic_fields_are_in_schema() {
+    let input = parse_quote! {
+        struct Row<T> { value: T, n: u8 }
+    };
+    let output = expand(&input).unwrap().to_string();
+    let schema = output.find("fn schema").unwrap();
+    let inline = output.find("const { :: core :: assert ! (< T as").unwrap();
+    let fixed = output
+        .find("const _ : () = :: core :: assert ! (< u8 as")
+        .unwrap();
+    assert!(schema < inline && inline < fixed, "{output}");
 }
 
 #[test]
@@ -119,13 +158,13 @@ fn errors_are_collected_in_one_result() {
         messages,
         [
             "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
-             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`",
+             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`",
             "expected a string literal for `name`, e.g. `name = \"...\"`",
             "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
              `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \
              `VersionedCollapsingMergeTree`, `Null`",
             "unknown tinybird field attribute `lowcard`, expected one of `type`, `low_cardinality`, \
-             `json_path`, `default`, `codec`, `skip`",
+             `decimal`, `json_path`, `default`, `codec`, `skip`",
             "`codec` cannot be empty",
         ]
     );

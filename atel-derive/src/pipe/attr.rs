@@ -1,34 +1,63 @@
-//! The `#[pipe(...)]` grammar and the `#[param(...)]` field attributes, read into a typed model.
+//! The `#[pipe(...)]` grammar (with its `node(...)` lists) and `#[param(...)]` on the fields.
+//!
+//! Every problem goes to the [`Ctxt`] on the narrowest span and parsing goes on (see [`crate::meta`]),
+//! so one compile reports them all. Rules about one value alone are checked here; rules between the
+//! struct and the SQL live in `check.rs`.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser as _;
 use syn::spanned::Spanned as _;
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Type, UnOp};
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, LitStr, Type, UnOp};
 
 use super::template::Literal;
 use crate::ctxt::Ctxt;
+use crate::meta::{self, Grammar, flag_value, is_resource_name, string_value};
 
 /// `#[pipe(...)]`.
-pub(crate) struct PipeAttr {
+const PIPE: Grammar = Grammar {
+    what: "pipe attribute",
+    keys: &["name", "description", "output", "method", "node"],
+};
+
+/// `node(...)` in `#[pipe(...)]`.
+const NODE: Grammar = Grammar {
+    what: "pipe node attribute",
+    keys: &["name", "description", "sql", "sql_file"],
+};
+
+/// `#[param(...)]` on a field.
+const PARAM: Grammar = Grammar {
+    what: "param attribute",
+    keys: &["default", "required", "description", "rename"],
+};
+
+/// `#[pipe(...)]`.
+#[derive(Default)]
+pub(crate) struct Pipe {
     pub(crate) name: Option<LitStr>,
     pub(crate) description: Option<LitStr>,
     pub(crate) output: Option<Type>,
     pub(crate) method: Option<LitStr>,
-    pub(crate) nodes: Vec<NodeAttr>,
+    pub(crate) nodes: Vec<Node>,
+    /// Every key written, whatever its value: a key with a bad value is reported as such, not as missing.
+    written: BTreeSet<String>,
 }
 
 /// `node(name = "...", description = "...", sql = "..." | sql_file = "...")`.
-pub(crate) struct NodeAttr {
+pub(crate) struct Node {
     /// The `node` keyword, for errors about the node as a whole.
     pub(crate) span: Span,
     pub(crate) name: Option<LitStr>,
     pub(crate) description: Option<LitStr>,
     pub(crate) sql: Option<Sql>,
-    /// Whether `sql` or `sql_file` was given (the file may not have been readable).
-    pub(crate) has_sql_key: bool,
+    /// Every key written, whatever its value (`sql` may be set aside for a bad value or file).
+    written: BTreeSet<String>,
+    /// Whether the list was read to its end; after a syntax error in it, missing keys are not reported.
+    complete: bool,
 }
 
 /// A node's SQL and where it came from.
@@ -41,136 +70,209 @@ pub(crate) struct Sql {
     pub(crate) text: String,
 }
 
-/// One field of the params struct and its `#[param(...)]`.
-pub(crate) struct Field<'a> {
-    pub(crate) ident: &'a Ident,
-    pub(crate) ty: &'a Type,
-    /// The query-string name: `rename`, or the field name.
-    pub(crate) name: String,
-    /// `Option<...>`, written as such.
-    pub(crate) optional: bool,
+/// `#[param(...)]` and the doc comment of a field.
+#[derive(Default)]
+pub(crate) struct Param {
+    /// `default = <literal>`: the expression (for spans) and its value.
     pub(crate) default: Option<(Expr, Literal)>,
-    pub(crate) required: Option<Ident>,
-    pub(crate) description: Option<String>,
+    /// The `required` flag, for spans.
+    pub(crate) required: Option<TokenStream>,
+    pub(crate) description: Option<LitStr>,
+    pub(crate) rename: Option<LitStr>,
+    /// The `///` lines, trimmed.
+    pub(crate) docs: Vec<String>,
 }
 
-fn duplicate<T>(cx: &mut Ctxt, slot: Option<&T>, meta: &ParseNestedMeta<'_>, what: &str) -> bool {
-    if slot.is_some() {
-        let key = meta
-            .path
-            .get_ident()
-            .map_or_else(String::new, ToString::to_string);
-        cx.error_spanned_by(&meta.path, format!("duplicate {what} attribute `{key}`"));
-    }
-    slot.is_some()
-}
-
-/// Consumes the value of a key we do not know (`= expr` or `(...)`), so parsing can go on.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(syn::Token![=]) {
-        meta.value()?.parse::<Expr>()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        meta.input.parse::<proc_macro2::Group>()?;
-    }
-    Ok(())
-}
-
-fn unknown(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, what: &str) -> syn::Result<()> {
-    let key = meta.path.get_ident().map_or_else(
-        || quote::ToTokens::to_token_stream(&meta.path).to_string(),
-        ToString::to_string,
-    );
-    cx.error_spanned_by(&meta.path, format!("unknown {what} attribute `{key}`"));
-    skip_value(meta)
-}
-
-/// Reads the arguments of `#[pipe(...)]`.
-pub(crate) fn parse_pipe(cx: &mut Ctxt, args: TokenStream) -> PipeAttr {
-    let mut attr = PipeAttr {
-        name: None,
-        description: None,
-        output: None,
-        method: None,
-        nodes: Vec::new(),
-    };
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("name") {
-            let value = meta.value()?.parse()?;
-            if !duplicate(cx, attr.name.as_ref(), &meta, "pipe") {
-                attr.name = Some(value);
+impl Pipe {
+    /// Reads the arguments of `#[pipe(...)]` and checks the keys it needs.
+    pub(crate) fn from_ast(cx: &mut Ctxt, args: TokenStream) -> Self {
+        let mut this = Self::default();
+        let parser = syn::meta::parser(|meta| {
+            let key = meta::key_name(&meta.path);
+            match key.as_str() {
+                "name" => PIPE.read(cx, &meta, &mut this.name, string_value)?,
+                "description" => PIPE.read(cx, &meta, &mut this.description, string_value)?,
+                "method" => PIPE.read(cx, &meta, &mut this.method, string_value)?,
+                "output" => PIPE.read(cx, &meta, &mut this.output, |cx, meta| {
+                    meta::value(cx, meta, "RowType", "a type")
+                })?,
+                "node" => this.nodes.extend(Node::from_ast(cx, &meta)?),
+                _ => PIPE.unknown_key(cx, &meta)?,
             }
-        } else if meta.path.is_ident("description") {
-            let value = meta.value()?.parse()?;
-            if !duplicate(cx, attr.description.as_ref(), &meta, "pipe") {
-                attr.description = Some(value);
-            }
-        } else if meta.path.is_ident("output") {
-            let value = meta.value()?.parse()?;
-            if !duplicate(cx, attr.output.as_ref(), &meta, "pipe") {
-                attr.output = Some(value);
-            }
-        } else if meta.path.is_ident("method") {
-            let value = meta.value()?.parse()?;
-            if !duplicate(cx, attr.method.as_ref(), &meta, "pipe") {
-                attr.method = Some(value);
-            }
-        } else if meta.path.is_ident("node") {
-            let node = parse_node(cx, &meta)?;
-            attr.nodes.push(node);
-        } else {
-            unknown(cx, &meta, "pipe")?;
+            this.written.insert(key);
+            Ok(())
+        });
+        if let Err(error) = parser.parse2(args) {
+            cx.syn_error(error);
         }
-        Ok(())
-    });
-    if let Err(error) = parser.parse2(args) {
-        cx.syn_error(error);
+        this.validate(cx);
+        this
     }
-    attr
+
+    /// The keys a pipe needs, and the names in it.
+    fn validate(&self, cx: &mut Ctxt) {
+        let call_site = Span::call_site();
+        match &self.name {
+            None if self.written.contains("name") => {}
+            None => cx.syn_error(syn::Error::new(
+                call_site,
+                "missing `name = \"...\"` in `#[pipe(...)]`",
+            )),
+            Some(name) if !is_resource_name(&name.value()) => cx.error_spanned_by(
+                name,
+                "pipe names are letters, digits and `_`, not starting with a digit",
+            ),
+            Some(_) => {}
+        }
+        if !self.written.contains("output") {
+            cx.syn_error(syn::Error::new(
+                call_site,
+                "missing `output = RowType` in `#[pipe(...)]`: the type of one row of the endpoint",
+            ));
+        }
+        if !self.written.contains("node") {
+            cx.syn_error(syn::Error::new(
+                call_site,
+                "`#[pipe(...)]` needs at least one `node(name = \"...\", sql = \"...\")`; the last is the endpoint",
+            ));
+        }
+        let mut names = BTreeSet::new();
+        for node in &self.nodes {
+            match &node.name {
+                None if node.complete && !node.written.contains("name") => cx.syn_error(
+                    syn::Error::new(node.span, "missing `name = \"...\"` in `node(...)`"),
+                ),
+                Some(name) if !is_resource_name(&name.value()) => cx.error_spanned_by(
+                    name,
+                    "node names are letters, digits and `_`, not starting with a digit",
+                ),
+                Some(name) if !names.insert(name.value()) => {
+                    cx.error_spanned_by(name, format!("duplicate node name `{}`", name.value()));
+                }
+                None | Some(_) => {}
+            }
+            let has_sql = node.written.contains("sql") || node.written.contains("sql_file");
+            if node.complete && !has_sql {
+                cx.syn_error(syn::Error::new(
+                    node.span,
+                    "missing `sql = \"...\"` or `sql_file = \"...\"` in `node(...)`",
+                ));
+            }
+        }
+    }
 }
 
-fn parse_node(cx: &mut Ctxt, node: &ParseNestedMeta<'_>) -> syn::Result<NodeAttr> {
-    let mut attr = NodeAttr {
-        span: node.path.span(),
-        name: None,
-        description: None,
-        sql: None,
-        has_sql_key: false,
-    };
-    node.parse_nested_meta(|meta| {
-        if meta.path.is_ident("name") {
-            let value = meta.value()?.parse()?;
-            if !duplicate(cx, attr.name.as_ref(), &meta, "node") {
-                attr.name = Some(value);
-            }
-        } else if meta.path.is_ident("description") {
-            let value = meta.value()?.parse()?;
-            if !duplicate(cx, attr.description.as_ref(), &meta, "node") {
-                attr.description = Some(value);
-            }
-        } else if meta.path.is_ident("sql") || meta.path.is_ident("sql_file") {
-            let lit: LitStr = meta.value()?.parse()?;
-            if attr.has_sql_key {
-                cx.error_spanned_by(
-                    &meta.path,
-                    "a node takes one of `sql = \"...\"` and `sql_file = \"...\"`",
-                );
-            } else if meta.path.is_ident("sql") {
-                attr.has_sql_key = true;
-                attr.sql = Some(Sql {
-                    text: dedent(&lit.value()),
-                    lit,
-                    file: None,
-                });
-            } else {
-                attr.has_sql_key = true;
-                attr.sql = read_sql_file(cx, lit);
-            }
-        } else {
-            unknown(cx, &meta, "pipe node")?;
+impl Node {
+    /// Reads `node(...)`; `None` (reported) when `node` is not followed by a list.
+    fn from_ast(cx: &mut Ctxt, node: &ParseNestedMeta<'_>) -> syn::Result<Option<Self>> {
+        if !node.input.peek(syn::token::Paren) {
+            meta::skip_value(node)?;
+            cx.error_spanned_by(&node.path, "expected `node(name = \"...\", sql = \"...\")`");
+            return Ok(None);
         }
-        Ok(())
-    })?;
-    Ok(attr)
+        let mut this = Self {
+            span: node.path.span(),
+            name: None,
+            description: None,
+            sql: None,
+            written: BTreeSet::new(),
+            complete: true,
+        };
+        let result = node.parse_nested_meta(|meta| {
+            let key = meta::key_name(&meta.path);
+            match key.as_str() {
+                "name" => NODE.read(cx, &meta, &mut this.name, string_value)?,
+                "description" => NODE.read(cx, &meta, &mut this.description, string_value)?,
+                "sql" | "sql_file" => {
+                    let had_sql = this.written.contains("sql") || this.written.contains("sql_file");
+                    if let Some(lit) = string_value(cx, &meta)? {
+                        this.read_sql(cx, &meta, had_sql, lit);
+                    }
+                }
+                _ => NODE.unknown_key(cx, &meta)?,
+            }
+            this.written.insert(key);
+            Ok(())
+        });
+        // The list is one parenthesized group, consumed whatever happened inside it: the keys after
+        // the node are still read.
+        if let Err(error) = result {
+            cx.syn_error(error);
+            this.complete = false;
+        }
+        Ok(Some(this))
+    }
+
+    /// `sql = "..."` or `sql_file = "..."`; a node takes one of them.
+    fn read_sql(&mut self, cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, had_sql: bool, lit: LitStr) {
+        if had_sql {
+            cx.error_spanned_by(
+                &meta.path,
+                "a node takes one of `sql = \"...\"` and `sql_file = \"...\"`",
+            );
+        } else if meta.path.is_ident("sql") {
+            self.sql = Some(Sql {
+                text: dedent(&lit.value()),
+                lit,
+                file: None,
+            });
+        } else {
+            self.sql = read_sql_file(cx, lit);
+        }
+    }
+}
+
+impl Param {
+    /// Reads the `#[param(...)]` attributes and the doc comment of a field.
+    pub(crate) fn from_ast(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut this = Self::default();
+        for attr in attrs {
+            if attr.path().is_ident("doc")
+                && let syn::Meta::NameValue(doc) = &attr.meta
+                && let Expr::Lit(ExprLit {
+                    lit: Lit::Str(text),
+                    ..
+                }) = &doc.value
+            {
+                this.docs.push(text.value().trim().to_owned());
+            }
+            if !attr.path().is_ident("param") {
+                continue;
+            }
+            let result = attr.parse_nested_meta(|meta| {
+                match meta::key_name(&meta.path).as_str() {
+                    "default" => PARAM.read(cx, &meta, &mut this.default, default_value)?,
+                    "required" => PARAM.read(cx, &meta, &mut this.required, flag_value)?,
+                    "description" => PARAM.read(cx, &meta, &mut this.description, string_value)?,
+                    "rename" => PARAM.read(cx, &meta, &mut this.rename, string_value)?,
+                    _ => PARAM.unknown_key(cx, &meta)?,
+                }
+                Ok(())
+            });
+            if let Err(error) = result {
+                cx.syn_error(error);
+            }
+        }
+        this
+    }
+}
+
+/// `default = <literal>`: a number (possibly negative), a string or a bool, and its value.
+fn default_value(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<Option<(Expr, Literal)>> {
+    let Some(value) = meta::value::<Expr>(cx, meta, "7", "a literal")? else {
+        return Ok(None);
+    };
+    let Some(literal) = rust_literal(&value) else {
+        cx.error_spanned_by(
+            &value,
+            "expected a literal default: a number, a string or a bool",
+        );
+        return Ok(None);
+    };
+    Ok(Some((value, literal)))
 }
 
 /// Reads `sql_file` against `CARGO_MANIFEST_DIR`, for checking; the expansion `include_str!`s it too so
@@ -224,81 +326,8 @@ pub(crate) fn dedent(text: &str) -> String {
     lines[start..end].join("\n")
 }
 
-/// Reads a field and its `#[param(...)]`; `None` for a field without a name.
-pub(crate) fn parse_field<'a>(cx: &mut Ctxt, field: &'a syn::Field) -> Option<Field<'a>> {
-    let ident = field.ident.as_ref()?;
-    let mut parsed = Field {
-        ident,
-        ty: &field.ty,
-        name: ident.to_string().trim_start_matches("r#").to_owned(),
-        optional: is_option(&field.ty),
-        default: None,
-        required: None,
-        description: None,
-    };
-    let mut rename: Option<LitStr> = None;
-    let mut description: Option<LitStr> = None;
-    let mut docs = Vec::new();
-    for attr in &field.attrs {
-        if attr.path().is_ident("doc")
-            && let syn::Meta::NameValue(doc) = &attr.meta
-            && let Expr::Lit(ExprLit {
-                lit: Lit::Str(text),
-                ..
-            }) = &doc.value
-        {
-            docs.push(text.value().trim().to_owned());
-        }
-        if !attr.path().is_ident("param") {
-            continue;
-        }
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("default") {
-                let value: Expr = meta.value()?.parse()?;
-                if !duplicate(cx, parsed.default.as_ref(), &meta, "param") {
-                    match rust_literal(&value) {
-                        Some(literal) => parsed.default = Some((value, literal)),
-                        None => cx.error_spanned_by(
-                            &value,
-                            "expected a literal default: a number, a string or a bool",
-                        ),
-                    }
-                }
-            } else if meta.path.is_ident("required") {
-                let key = meta.path.get_ident().cloned();
-                if !duplicate(cx, parsed.required.as_ref(), &meta, "param") {
-                    parsed.required = key;
-                }
-            } else if meta.path.is_ident("description") {
-                let value = meta.value()?.parse()?;
-                if !duplicate(cx, description.as_ref(), &meta, "param") {
-                    description = Some(value);
-                }
-            } else if meta.path.is_ident("rename") {
-                let value = meta.value()?.parse()?;
-                if !duplicate(cx, rename.as_ref(), &meta, "param") {
-                    rename = Some(value);
-                }
-            } else {
-                unknown(cx, &meta, "param")?;
-            }
-            Ok(())
-        });
-        if let Err(error) = result {
-            cx.syn_error(error);
-        }
-    }
-    if let Some(rename) = rename {
-        parsed.name = rename.value();
-    }
-    parsed.description = description
-        .map(|d| d.value())
-        .or_else(|| (!docs.is_empty()).then(|| docs.join(" ").trim().to_owned()));
-    Some(parsed)
-}
-
 /// `Option<...>` (also `std::option::Option<...>`), by its last path segment.
-fn is_option(ty: &Type) -> bool {
+pub(crate) fn is_option(ty: &Type) -> bool {
     match ty {
         Type::Path(path) if path.qself.is_none() => path
             .path

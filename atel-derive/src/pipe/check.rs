@@ -4,9 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use syn::Ident;
-
-use super::attr::{Field, PipeAttr};
+use super::ast::{Field, Pipe};
+use super::attr::Node;
 use super::template::names::{API_PARAM_NAMES, TEMPLATE_NAMES};
 use super::template::{self, Kind, Literal, Scan, Use};
 use crate::ctxt::Ctxt;
@@ -25,42 +24,18 @@ pub(crate) struct Param {
     pub(crate) fits: Vec<(String, bool, String)>,
 }
 
-/// Whether `name` is a valid Tinybird resource name: letters, digits and `_`, not starting with a digit.
-pub(crate) fn is_resource_name(name: &str) -> bool {
-    name.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn node_name(node: &super::attr::NodeAttr) -> String {
+fn node_name(node: &Node) -> String {
     node.name
         .as_ref()
         .map_or_else(String::new, syn::LitStr::value)
 }
 
 /// Checks the pipe; returns one [`Param`] per field, in field order.
-pub(crate) fn check(
-    cx: &mut Ctxt,
-    pipe: &PipeAttr,
-    struct_ident: &Ident,
-    fields: &[Field<'_>],
-) -> Vec<Param> {
-    let mut node_names = BTreeSet::new();
-    for node in &pipe.nodes {
-        if let Some(name) = &node.name {
-            if !is_resource_name(&name.value()) {
-                cx.error_spanned_by(
-                    name,
-                    "node names are letters, digits and `_`, not starting with a digit",
-                );
-            } else if !node_names.insert(name.value()) {
-                cx.error_spanned_by(name, format!("duplicate node name `{}`", name.value()));
-            }
-        }
-    }
-    let scans: Vec<Option<Scan>> = pipe
-        .nodes
+pub(crate) fn check(cx: &mut Ctxt, pipe: &Pipe<'_>) -> Vec<Param> {
+    let struct_ident = &pipe.original.ident;
+    let fields = &pipe.fields;
+    let nodes = &pipe.attrs.nodes;
+    let scans: Vec<Option<Scan>> = nodes
         .iter()
         .map(|node| {
             let sql = node.sql.as_ref()?;
@@ -92,7 +67,7 @@ pub(crate) fn check(
         })
         .collect();
     let uses_of = |name: &str| -> Vec<(&Use, String, &syn::LitStr)> {
-        pipe.nodes
+        nodes
             .iter()
             .zip(&scans)
             .filter_map(|(node, scan)| Some((node, scan.as_ref()?, &node.sql.as_ref()?.lit)))

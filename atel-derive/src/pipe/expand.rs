@@ -1,25 +1,15 @@
 //! The generated code: `impl Pipe`, the compile-time type checks, and the typed query method. Quote only;
-//! every decision was made in `attr` and `check`.
+//! every decision was made in `attr`, `ast` and `check`.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream};
-use quote::{ToTokens as _, format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Ident, ItemStruct, LitStr, Type};
 
-use super::attr::{Field, NodeAttr, Sql};
+use super::ast::{Endpoint, Field, Pipe};
+use super::attr::Sql;
 use super::check::Param;
-
-/// Everything the expansion needs, all present (errors were reported before).
-pub(crate) struct Model<'a> {
-    pub(crate) item: &'a ItemStruct,
-    pub(crate) name: &'a LitStr,
-    pub(crate) description: Option<&'a LitStr>,
-    pub(crate) output: &'a Type,
-    pub(crate) method: Ident,
-    pub(crate) nodes: &'a [NodeAttr],
-    pub(crate) fields: &'a [Field<'a>],
-    pub(crate) params: &'a [Param],
-}
+use crate::assertion::{const_assert, pretty_type};
 
 fn option_str(value: Option<&str>) -> TokenStream {
     value.map_or_else(
@@ -45,13 +35,20 @@ fn sql_expr(sql: &Sql) -> TokenStream {
     }
 }
 
-pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
-    let ident = &model.item.ident;
-    let name = model.name;
-    let output = model.output;
-    let pipe_description = option_str(model.description.map(LitStr::value).as_deref());
+/// The checked pipe: the struct, `impl Pipe`, the type checks and the typed method.
+pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Param]) -> TokenStream {
+    let ident = &pipe.item.ident;
+    let name = endpoint.name;
+    let output = endpoint.output;
+    let pipe_description = option_str(
+        pipe.attrs
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .as_deref(),
+    );
 
-    let nodes = model.nodes.iter().filter_map(|node| {
+    let nodes = pipe.attrs.nodes.iter().filter_map(|node| {
         let name = node.name.as_ref()?;
         let description = option_str(node.description.as_ref().map(LitStr::value).as_deref());
         let sql = sql_expr(node.sql.as_ref()?);
@@ -60,7 +57,7 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
         })
     });
 
-    let params = model.fields.iter().zip(model.params).map(|(field, param)| {
+    let param_values = pipe.fields.iter().zip(params).map(|(field, param)| {
         let name = &field.name;
         let template_type = &param.template_type;
         let default = option_str(param.default.as_deref());
@@ -77,7 +74,7 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
         }
     });
 
-    let pairs = model.fields.iter().zip(model.params).map(|(field, param)| {
+    let pairs = pipe.fields.iter().zip(params).map(|(field, param)| {
         let member = field.ident;
         let name = &field.name;
         let format_as = template_type(&param.format_as, Span::call_site());
@@ -90,16 +87,16 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
             }
         }
     });
-    let count = model.fields.len();
+    let count = pipe.fields.len();
 
-    let fits = fit_checks(model.fields, model.params);
-    let ext = ext_trait(model);
-    let item = model.item;
+    let fits = fit_checks(&pipe.fields, params);
+    let ext = ext_trait(pipe, endpoint);
+    let item = &pipe.item;
     quote! {
         #item
 
         #[automatically_derived]
-        impl ::atel_sdk::Pipe for #ident {
+        impl ::atel_sdk::__private::Pipe for #ident {
             const NAME: &'static str = #name;
             type Output = #output;
 
@@ -109,12 +106,12 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
                 pairs
             }
 
-            fn schema() -> ::atel_sdk::PipeSchema {
-                ::atel_sdk::PipeSchema {
+            fn schema() -> ::atel_sdk::__private::PipeSchema {
+                ::atel_sdk::__private::PipeSchema {
                     name: #name,
                     description: #pipe_description,
                     nodes: ::atel_sdk::__private::Vec::from([#(#nodes),*]),
-                    params: ::atel_sdk::__private::Vec::from([#(#params),*]),
+                    params: ::atel_sdk::__private::Vec::from([#(#param_values),*]),
                 }
             }
         }
@@ -125,19 +122,19 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
     }
 }
 
-fn ext_trait(model: &Model<'_>) -> TokenStream {
-    let ident = &model.item.ident;
-    let args = model.fields.iter().map(|f| f.ident);
+fn ext_trait(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
+    let ident = &pipe.item.ident;
+    let args = pipe.fields.iter().map(|f| f.ident);
     let body = quote! {
         let params = #ident { #(#args),* };
-        async move { ::atel_sdk::TinybirdClient::query(self, &params).await }
+        async move { ::atel_sdk::__private::TinybirdClient::query(self, &params).await }
     };
     ext_trait_with(
-        model.item,
-        &model.name.value(),
-        model.output,
-        &model.method,
-        model.fields,
+        &pipe.item,
+        &endpoint.name.value(),
+        endpoint.output,
+        endpoint.method,
+        &pipe.fields,
         &body,
     )
 }
@@ -162,7 +159,7 @@ pub(crate) fn ext_trait_with(
     let method_doc = format!("Queries the `{pipe_name}` endpoint with these params ([`{ident}`]).");
     let future = quote! {
         impl ::core::future::Future<
-            Output = ::core::result::Result<::atel_sdk::__private::Vec<#output>, ::atel_sdk::Error>,
+            Output = ::core::result::Result<::atel_sdk::__private::Vec<#output>, ::atel_sdk::__private::Error>,
         > + ::core::marker::Send
     };
     quote! {
@@ -174,31 +171,13 @@ pub(crate) fn ext_trait_with(
         }
 
         #[automatically_derived]
-        impl #trait_ident for ::atel_sdk::TinybirdClient {
+        impl #trait_ident for ::atel_sdk::__private::TinybirdClient {
             #[allow(clippy::too_many_arguments)]
             fn #method(&self, #(#args: #tys),*) -> #future {
                 #body
             }
         }
     }
-}
-
-/// A type as the user would write it: `Option<u64>`, not `Option < u64 >`.
-fn pretty_type(ty: &Type) -> String {
-    let text = quote!(#ty).to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let next = chars.peek().copied();
-        let prev = out.chars().last();
-        let glue = c == ' '
-            && (matches!(next, Some('<' | '>' | ',' | ':' | ')' | ']'))
-                || matches!(prev, Some('<' | ':' | '&' | '(' | '[')));
-        if !glue {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// One `const` assertion per (field, template type) that the type holds the field's values; the check
@@ -216,24 +195,14 @@ pub(crate) fn fit_checks(fields: &[Field<'_>], params: &[Param]) -> TokenStream 
                 field.name,
             );
             let template = template_type(template, span);
-            // `assert!` spanned from the type's first token to its last, so the error underlines the
-            // whole type (as `syn::Error::new_spanned` does).
-            let last = ty.to_token_stream().into_iter().last().map_or(span, |t| t.span());
-            let mut args = Group::new(
-                Delimiter::Parenthesis,
-                quote_spanned! {span=>
-                    ::atel_sdk::__private::accepts(
-                        #template,
-                        #array,
-                        <#ty as ::atel_sdk::__private::ParamValue>::KIND,
-                    ),
-                    #message,
-                },
-            );
-            args.set_span(last);
-            quote_spanned! {span=>
-                const _: () = ::core::assert! #args;
-            }
+            let condition = quote_spanned! {span=>
+                ::atel_sdk::__private::accepts(
+                    #template,
+                    #array,
+                    <#ty as ::atel_sdk::__private::ParamValue>::KIND,
+                )
+            };
+            const_assert(ty, &condition, &message)
         })
     }).collect()
 }

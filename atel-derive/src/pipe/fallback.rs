@@ -2,33 +2,39 @@
 //! follow-on errors.
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{Ident, ItemStruct, Type};
+use quote::{ToTokens as _, quote};
+use syn::{Item, Type};
 
-use super::attr::Field;
-use super::expand::ext_trait_with;
+use super::ast::Pipe;
+use super::check::Param;
+use super::expand::{ext_trait_with, fit_checks};
 
-pub(crate) fn fallback(
-    item: &ItemStruct,
-    name: Option<String>,
-    output: Option<&Type>,
-    method: Option<&Ident>,
-    fields: &[Field<'_>],
-    error: &syn::Error,
-) -> TokenStream {
+/// The struct, the errors, stub impls of whatever is known, and the type checks (so a type error is
+/// reported along with the others).
+pub(crate) fn fallback(pipe: &Pipe<'_>, params: &[Param], error: &syn::Error) -> TokenStream {
+    let item = &pipe.item;
     let ident = &item.ident;
     let errors = error.to_compile_error();
     let unit: Type = syn::parse_quote!(());
-    let output = output.unwrap_or(&unit);
-    let name = name.unwrap_or_default();
+    let output = pipe.attrs.output.as_ref().unwrap_or(&unit);
+    let name = pipe
+        .attrs
+        .name
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
     let body = quote!(async { ::core::unimplemented!() });
-    let ext = method.map(|method| ext_trait_with(item, &name, output, method, fields, &body));
+    let ext = pipe
+        .method
+        .as_ref()
+        .map(|method| ext_trait_with(item, &name, output, method, &pipe.fields, &body));
+    let fits = fit_checks(&pipe.fields, params);
     quote! {
         #errors
         #item
 
         #[automatically_derived]
-        impl ::atel_sdk::Pipe for #ident {
+        impl ::atel_sdk::__private::Pipe for #ident {
             const NAME: &'static str = #name;
             type Output = #output;
 
@@ -36,11 +42,29 @@ pub(crate) fn fallback(
                 ::core::unimplemented!()
             }
 
-            fn schema() -> ::atel_sdk::PipeSchema {
+            fn schema() -> ::atel_sdk::__private::PipeSchema {
                 ::core::unimplemented!()
             }
         }
 
+        #fits
+
         #ext
     }
+}
+
+/// `#[pipe]` on something other than a struct: the error on its keyword, and the item unchanged.
+pub(crate) fn not_a_struct(item: &Item) -> TokenStream {
+    let keyword = match item {
+        Item::Enum(item) => item.enum_token.to_token_stream(),
+        Item::Fn(item) => item.sig.fn_token.to_token_stream(),
+        Item::Union(item) => item.union_token.to_token_stream(),
+        other => other.to_token_stream(),
+    };
+    let error = syn::Error::new_spanned(
+        keyword,
+        "`#[pipe(...)]` goes on a struct whose fields are the pipe's params",
+    )
+    .to_compile_error();
+    quote!(#error #item)
 }

@@ -1,5 +1,6 @@
 //! Expansion snapshots: the exact code `#[pipe]` writes for a happy-path input, and the fallback.
 
+use proc_macro2::TokenTree;
 use quote::quote;
 
 use super::expand;
@@ -28,7 +29,7 @@ fn expands_impl_checks_and_typed_method() {
         }
 
         #[automatically_derived]
-        impl ::atel_sdk::Pipe for Usage {
+        impl ::atel_sdk::__private::Pipe for Usage {
             const NAME: &'static str = "usage";
             type Output = Row;
 
@@ -53,8 +54,8 @@ fn expands_impl_checks_and_typed_method() {
                 pairs
             }
 
-            fn schema() -> ::atel_sdk::PipeSchema {
-                ::atel_sdk::PipeSchema {
+            fn schema() -> ::atel_sdk::__private::PipeSchema {
+                ::atel_sdk::__private::PipeSchema {
                     name: "usage",
                     description: ::core::option::Option::Some("Usage."),
                     nodes: ::atel_sdk::__private::Vec::from([::atel_sdk::__private::Node {
@@ -104,18 +105,18 @@ fn expands_impl_checks_and_typed_method() {
             #[doc = "Queries the `usage` endpoint with these params ([`Usage`])."]
             #[allow(clippy::too_many_arguments)]
             fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::Error>,
+                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>,
             > + ::core::marker::Send;
         }
 
         #[automatically_derived]
-        impl UsageExt for ::atel_sdk::TinybirdClient {
+        impl UsageExt for ::atel_sdk::__private::TinybirdClient {
             #[allow(clippy::too_many_arguments)]
             fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::Error>,
+                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>,
             > + ::core::marker::Send {
                 let params = Usage { days, m };
-                async move { ::atel_sdk::TinybirdClient::query(self, &params).await }
+                async move { ::atel_sdk::__private::TinybirdClient::query(self, &params).await }
             }
         }
     };
@@ -137,16 +138,12 @@ fn errors_are_collected_and_the_struct_survives() {
             unused: String,
         }
     };
-    let output = expand(args, input).to_string();
-    let errors: Vec<&str> = output
-        .split("compile_error !")
-        .skip(1)
-        .map(|rest| rest.split('"').nth(1).unwrap_or(""))
-        .collect();
+    let tokens = expand(args, input);
+    let output = tokens.to_string();
     assert_eq!(
-        errors,
+        messages(&tokens),
         [
-            "unknown pipe attribute `colour`",
+            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`",
             "node `endpoint` uses templates, so its SQL must start with a `%` line",
             "`days` defaults to `1` here but has no default in the SQL: add it there, as in `Int32(days, ...)`",
             "field `unused` is not a param of any node: no node's SQL reads `unused`",
@@ -154,6 +151,63 @@ fn errors_are_collected_and_the_struct_survives() {
     );
     // The struct is still there without `#[param]`, with stub impls so uses of it type-check.
     assert!(output.contains("struct Usage { days : u64 , unused : String , }"));
-    assert!(output.contains("impl :: atel_sdk :: Pipe for Usage"));
+    assert!(output.contains("impl :: atel_sdk :: __private :: Pipe for Usage"));
     assert!(output.contains("trait UsageExt"));
+}
+
+/// The `compile_error!` messages of an expansion, in order.
+fn messages(output: &proc_macro2::TokenStream) -> Vec<String> {
+    let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
+    tokens
+        .windows(3)
+        .filter_map(|window| match window {
+            [
+                TokenTree::Ident(ident),
+                TokenTree::Punct(bang),
+                TokenTree::Group(group),
+            ] if ident == "compile_error" && bang.as_char() == '!' => {
+                syn::parse2::<syn::LitStr>(group.stream())
+                    .ok()
+                    .map(|lit| lit.value())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_bad_value_is_reported_and_the_list_read_on() {
+    let args = quote! {
+        name = 5,
+        output = 5,
+        node = "endpoint",
+        node(name = "endpoint", sql = 7, sqll = "x"),
+        method,
+        colour = "red",
+    };
+    let input = quote! {
+        struct Usage {
+            #[param(default = days, required = true, rename)]
+            days: u16,
+        }
+    };
+    let tokens = expand(args, input);
+    // Reported as written wrong, not again as missing.
+    assert_eq!(
+        messages(&tokens),
+        [
+            r#"expected a string literal for `name`, e.g. `name = "..."`"#,
+            "expected a type for `output`, e.g. `output = RowType`",
+            r#"expected `node(name = "...", sql = "...")`"#,
+            r#"expected a string literal for `sql`, e.g. `sql = "..."`"#,
+            "unknown pipe node attribute `sqll`, expected one of `name`, `description`, `sql`, `sql_file`",
+            r#"expected `method = "..."`"#,
+            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`",
+            "expected a literal default: a number, a string or a bool",
+            "`required` is a flag and takes no value, write `required` alone",
+            r#"expected `rename = "..."`"#,
+            "field `days` is not a param of any node: no node's SQL reads `days`",
+        ]
+    );
+    assert!(tokens.to_string().contains("struct Usage { days : u16 , }"));
 }

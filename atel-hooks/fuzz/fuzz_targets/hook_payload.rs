@@ -75,6 +75,7 @@ fn accepted(input: &HookInput, data: &[u8]) {
         "tool_input": { "skill": input.skill },
         "tool_response": { "success": input.tool_success },
         "duration_ms": input.duration_ms,
+        "tool_use_id": input.tool_use_id,
     });
     let bytes = serde_json::to_vec(&again).expect("cannot re-serialise a payload");
     let round = HookInput::parse(&bytes).expect("a re-serialised payload is rejected");
@@ -100,6 +101,7 @@ fn agrees(input: &HookInput, value: &Value) {
     assert_eq!(text("agent_id"), input.agent_id.as_deref());
     assert_eq!(text("agent_type"), input.agent_type.as_deref());
     assert_eq!(text("tool_name"), input.tool_name.as_deref());
+    assert_eq!(text("tool_use_id"), input.tool_use_id.as_deref());
     let skill = value
         .get("tool_input")
         .and_then(|t| t.get("skill"))

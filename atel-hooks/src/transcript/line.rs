@@ -102,6 +102,15 @@ pub(super) struct AssistantLine<'a> {
     pub(super) timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "requestId")]
     pub(super) request_id: Option<Cow<'a, str>>,
+    /// The session the line was written in.
+    #[serde(borrow, rename = "sessionId")]
+    pub(super) session_id: Option<Cow<'a, str>>,
+    /// The session that made the request, on lines a forked session replays from its parent.
+    #[serde(borrow, rename = "requestSessionId")]
+    pub(super) request_session_id: Option<Cow<'a, str>>,
+    /// `true` on the lines of a sidechain: a subagent's transcript, a `/btw` side question's log.
+    #[serde(rename = "isSidechain")]
+    pub(super) is_sidechain: Option<bool>,
     #[serde(borrow)]
     pub(super) message: Option<Message<'a>>,
 }

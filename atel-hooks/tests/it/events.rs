@@ -99,7 +99,8 @@ async fn a_2_1_331_session_gives_exact_rows() {
     assert_eq!(
         skills.iter().map(|r| strip(r)).collect::<Vec<_>>(),
         vec![
-            json!({"session_id": session, "skill_name": "fake-skill", "duration_ms": 14, "success": true})
+            json!({"session_id": session, "skill_name": "fake-skill", "duration_ms": 14, "success": true,
+                   "tool_use_id": "toolu_fake_9c4fd5a6ae504d0cadfe"})
         ]
     );
 
@@ -111,6 +112,14 @@ async fn a_2_1_331_session_gives_exact_rows() {
         let (input, output, read, write) = call(n);
         assert_eq!(row["session_id"], session);
         assert_eq!(row["model"], "claude-opus-5-5");
+        // The request's identity, from the transcript's `requestId` and `message.id`.
+        assert_eq!(row["request_id"], format!("req_fake_{n:03}"), "{row}");
+        assert!(
+            row["message_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with(&format!("msg_fake_{n:03}_"))),
+            "{row}"
+        );
         assert_eq!(row["output_tokens"], output, "{row}");
         assert_eq!(row["input_tokens"], input, "{row}");
         assert_eq!(row["cache_read_tokens"], read, "{row}");
@@ -267,7 +276,6 @@ async fn no_prompt_or_tool_text_reaches_the_server() {
         "File does not exist",
         "/home/",
         "/tmp/",
-        "toolu_",
         "commandName",
     ] {
         assert!(!bodies.contains(secret), "`{secret}` was sent:\n{bodies}");
@@ -288,6 +296,9 @@ async fn no_prompt_or_tool_text_reaches_the_server() {
         "skill_name",
         "success",
         "cost_usd",
+        "tool_use_id",
+        "request_id",
+        "message_id",
     ];
     for request in &requests {
         for line in crate::support::body_text(request).lines() {

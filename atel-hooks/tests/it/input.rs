@@ -73,6 +73,9 @@ async fn unknown_events_and_other_tools_are_ignored_silently() {
     assert!(sent_rows(&server).await.is_empty());
 }
 
+/// A subagent run whose transcript is missing or holds no complete response still happened: it is
+/// recorded, without usage (zeros, empty `model`), with one stderr line. A `SessionEnd` whose
+/// transcript is missing has no request to record (`backfill` reads it once it exists).
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_and_cut_off_transcripts() {
     let server = tinybird().await;
@@ -84,7 +87,8 @@ async fn missing_and_cut_off_transcripts() {
     let run = sandbox.hook(&sandbox.localize(stop));
     run.assert_quiet_failure();
     assert!(
-        run.stderr.contains("cannot read the subagent transcript"),
+        run.stderr.contains("cannot read the subagent transcript")
+            && run.stderr.contains("recorded the run without usage"),
         "{run:?}"
     );
     let run = sandbox.hook(&sandbox.localize(end));
@@ -102,9 +106,34 @@ async fn missing_and_cut_off_transcripts() {
     std::fs::write(&agent, &text[..line_start + 40]).unwrap();
     let run = sandbox.hook(&sandbox.localize(stop));
     run.assert_quiet_failure();
-    assert!(run.stderr.contains("cut-off line"), "{run:?}");
+    assert!(
+        run.stderr.contains("cut-off line")
+            && run.stderr.contains("recorded the run without usage"),
+        "{run:?}"
+    );
 
-    assert!(sent_rows(&server).await.is_empty());
+    let rows = sent_rows(&server).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (datasource, row) in &rows {
+        assert_eq!(datasource, "agent_activations");
+        assert_eq!(
+            (
+                row["agent_id"].as_str(),
+                row["event"].as_str(),
+                row["model"].as_str()
+            ),
+            (Some("aacc27068b508ae07"), Some("stop"), Some(""))
+        );
+        for column in [
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_creation_tokens",
+            "duration_ms",
+        ] {
+            assert_eq!(row[column], 0, "{column} in {row}");
+        }
+    }
     assert_eq!(sandbox.spooled_lines(), 0);
 }
 
@@ -141,6 +170,7 @@ async fn a_client_deadline_of_duration_max_does_not_panic() {
         skill_name: "fake-skill".into(),
         duration_ms: 1,
         success: true,
+        tool_use_id: "toolu_1".into(),
     };
     let summary = client.ingest(&[row]).await.unwrap();
     assert_eq!(summary.successful_rows, 1);

@@ -103,7 +103,7 @@ fn install_defaults_to_this_executable_and_user_settings() {
         &std::fs::read_to_string(sandbox.home().join(".claude/settings.json")).unwrap(),
     )
     .unwrap();
-    let exe = std::fs::canonicalize(crate::support::BIN).unwrap();
+    let exe = std::fs::canonicalize(crate::support::bin()).unwrap();
     assert_eq!(
         settings["hooks"]["SubagentStop"][0]["hooks"][0]["command"],
         format!("{} hook", exe.display())
@@ -147,4 +147,40 @@ fn install_keeps_the_order_of_what_is_there() {
     assert!(at("\"env\"") < at("\"hooks\""), "{text}");
     assert!(at("\"deny\"") < at("\"allow\""), "{text}");
     assert!(at("\"B\"") < at("\"A\""), "{text}");
+}
+
+/// The repository's own `.claude/settings.json` is exactly what `install` writes into an empty
+/// project with the command it uses (so the two cannot drift).
+#[test]
+fn the_repositorys_settings_are_what_install_writes() {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let project = sandbox.root.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    let command = committed["hooks"]["SessionStart"][0]["hooks"][0]["command"]
+        .as_str()
+        .expect("the SessionStart command")
+        .to_owned();
+    let run = sandbox.run(
+        &[
+            "install",
+            "--project",
+            project.to_str().unwrap(),
+            "--command",
+            &command,
+        ],
+        b"",
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        written, committed,
+        "regenerate .claude/settings.json with `atel-hooks install --project . --command '{command}'`"
+    );
 }

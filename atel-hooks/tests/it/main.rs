@@ -1,6 +1,8 @@
 //! The `atel-hooks` binary, spawned as Claude Code would: payloads on stdin, a wiremock Tinybird.
 
+mod backfill;
 mod events;
+mod faults;
 mod input;
 mod install;
 mod local;

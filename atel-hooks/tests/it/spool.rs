@@ -1,6 +1,7 @@
 //! (b) and (d): with the server down or silent, hooks exit 0 within budget and spool their rows;
 //! `flush` then delivers each exactly once. Rows Tinybird refuses are set aside; a hook sends at most
-//! a slice of a backlog.
+//! a slice of a backlog. After a failure the runs inside the backoff window only spool, one run
+//! delivers at a time, and after a timeout the next runs send a small slice.
 
 use std::time::Duration;
 
@@ -19,13 +20,16 @@ async fn server_silent_exit_within_budget_then_flush_delivers_once() {
     let stop = sandbox.localize(&payloads("v2.1.331", "main", "SubagentStop")[0]);
     let skill = sandbox.localize(&payloads("v2.1.331", "main", "PostToolUse")[2]);
     assert!(skill.contains("\"Skill\""));
-    for payload in [&stop, &skill] {
-        let run = sandbox.hook(payload);
-        run.assert_quiet_failure();
-        assert!(run.stderr.contains("kept in the spool"), "{run:?}");
-        // 300 ms of budget plus process start-up; a hook without a budget would hang here.
-        assert!(run.elapsed < Duration::from_millis(1300), "{run:?}");
-    }
+    let run = sandbox.hook(&stop);
+    run.assert_quiet_failure();
+    assert!(run.stderr.contains("kept in the spool"), "{run:?}");
+    // 300 ms of budget plus process start-up; a hook without a budget would hang here.
+    assert!(run.elapsed < Duration::from_millis(1300), "{run:?}");
+    // The next run falls in the backoff window: it spools its row without a word or a request.
+    let run = sandbox.hook(&skill);
+    run.assert_silent();
+    // No network: well within the 300 ms budget.
+    assert!(run.elapsed < Duration::from_millis(300), "{run:?}");
     assert_eq!(sandbox.spooled_lines(), 2);
 
     let server = tinybird().await;
@@ -58,6 +62,7 @@ async fn the_next_hook_delivers_the_spool_first() {
     assert_eq!(sandbox.spooled_lines(), 1);
     let server = tinybird().await;
     sandbox.url = server.uri();
+    sandbox.end_backoff();
     sandbox.hook(&skill_payload(2)).assert_silent();
     let rows = sent_rows(&server).await;
     let durations: Vec<u64> = rows
@@ -120,7 +125,9 @@ async fn a_corrupt_spool_line_is_set_aside_and_the_rest_delivered() {
     let mut text = std::fs::read_to_string(&spool).unwrap();
     text.push_str("{\"ds\":\"skill_activations\",\"row\":{\"trunc\n");
     std::fs::write(&spool, text).unwrap();
-    // The next run claims the spool: the corrupt line is set aside, the good one kept.
+    // The next run (past the backoff) claims the spool: the corrupt line is set aside, the good one
+    // kept.
+    sandbox.end_backoff();
     let run = sandbox.hook(&skill_payload(2));
     run.assert_quiet_failure();
     assert!(
@@ -175,7 +182,8 @@ async fn rows_tinybird_refuses_are_set_aside_and_the_others_delivered() {
     let mut sandbox = Sandbox::new(&dead_url());
     let start = sandbox.localize(&payloads("v2.1.331", "main", "SubagentStart")[0]);
     sandbox.hook(&start).assert_quiet_failure();
-    sandbox.hook(&skill_payload(1)).assert_quiet_failure();
+    // In the backoff window: spooled, silently.
+    sandbox.hook(&skill_payload(1)).assert_silent();
     assert_eq!(sandbox.spooled_lines(), 2);
 
     // `agent_activations` is sent first and refused for good; `skill_activations` is still sent.
@@ -281,4 +289,179 @@ async fn a_hook_sends_at_most_a_slice_of_a_backlog_and_flush_the_rest() {
         "every row exactly once"
     );
     assert_eq!(sandbox.spooled_lines(), 0);
+}
+
+fn events_failing_with(status: u16) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .set_body_json(json!({"error": "not now"}))
+        .insert_header("retry-after", "60")
+}
+
+/// Milliseconds from now until the backoff lets a run deliver.
+fn backoff_wait_ms(sandbox: &Sandbox) -> i64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    sandbox.backoff()["retry_at_ms"].as_i64().unwrap() - now
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inside_the_backoff_window_hooks_only_spool_and_flush_ignores_it() {
+    let server = tinybird().await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(events_failing_with(500))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let sandbox = Sandbox::new(&server.uri());
+    let run = sandbox.hook(&skill_payload(1));
+    run.assert_quiet_failure();
+    assert!(run.stderr.contains("500"), "{run:?}");
+    // The client retried within the budget; then the backoff: 0.5 to 1 s.
+    let tried = server.received_requests().await.unwrap().len();
+    assert_eq!(sandbox.backoff()["failures"], 1);
+    assert!((0..=1000).contains(&backoff_wait_ms(&sandbox)));
+    for n in 2..=5 {
+        sandbox.hook(&skill_payload(n)).assert_silent();
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), tried);
+    assert_eq!(sandbox.spooled_lines(), 5);
+
+    // `flush` ignores the window (and fails like the hook), then delivers and ends the backoff.
+    let run = sandbox.run(&["flush"], b"");
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(sandbox.backoff()["failures"], 2);
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(crate::support::EventsApi)
+        .mount(&server)
+        .await;
+    let run = sandbox.run(&["flush"], b"");
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (Some(0), "delivered 5 rows\n", "")
+    );
+    assert_eq!(sandbox.backoff()["failures"], 0);
+    assert_eq!(sandbox.backoff()["retry_at_ms"], 0);
+    sandbox.hook(&skill_payload(6)).assert_silent();
+    assert_eq!(sandbox.spooled_lines(), 0);
+    let mut durations: Vec<u64> = sent_rows(&server)
+        .await
+        .iter()
+        .map(|(_, row)| row["duration_ms"].as_u64().unwrap())
+        .collect();
+    durations.sort_unstable();
+    assert_eq!(durations, [1, 2, 3, 4, 5, 6]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429s_retry_after_sets_the_window_and_a_refusal_is_no_failure() {
+    let server = tinybird().await;
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(events_failing_with(429))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let sandbox = Sandbox::new(&server.uri());
+    sandbox.hook(&skill_payload(1)).assert_quiet_failure();
+    // `Retry-After: 60`, not the first wait of a second.
+    let wait = backoff_wait_ms(&sandbox);
+    assert!((55_000..=60_000).contains(&wait), "{wait}");
+    sandbox.end_backoff();
+
+    // A row refused for good is an answer: the backoff ends, the next run delivers at once.
+    Mock::given(method("POST"))
+        .and(path("/v0/events"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "bad row"})))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let run = sandbox.hook(&skill_payload(2));
+    run.assert_quiet_failure();
+    assert!(run.stderr.contains("refused by Tinybird"), "{run:?}");
+    assert_eq!(sandbox.backoff()["failures"], 0);
+    sandbox.hook(&skill_payload(3)).assert_silent();
+    assert_eq!(sandbox.spooled_lines(), 0);
+    let sent: Vec<u64> = sent_rows(&server)
+        .await
+        .iter()
+        .map(|(_, row)| row["duration_ms"].as_u64().unwrap())
+        .collect();
+    // Row 1 kept through the 429, rows 1 and 2 refused together, then row 3.
+    assert_eq!(sent, [1, 1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_finds_another_delivering_leaves_its_rows_in_the_spool() {
+    let server = tinybird().await;
+    let sandbox = Sandbox::new(&server.uri());
+    // The test holds the delivery lock, as a run delivering right now would.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(sandbox.state().join("delivery.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    sandbox.hook(&skill_payload(1)).assert_silent();
+    assert_eq!(sandbox.spooled_lines(), 1);
+    assert!(server.received_requests().await.unwrap().is_empty());
+    drop(lock);
+    sandbox.hook(&skill_payload(2)).assert_silent();
+    assert_eq!(sandbox.spooled_lines(), 0);
+    assert_eq!(sent_rows(&server).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_timeout_the_next_runs_send_a_small_slice_growing_back() {
+    let (_listener, url) = black_hole();
+    let mut sandbox = Sandbox::new(&url);
+    sandbox.set("ATEL_BUDGET_MS", "300");
+    sandbox.hook(&skill_payload(0)).assert_quiet_failure();
+    // A timeout: the server may have written the rows, so the next claims are a probe.
+    assert_eq!(sandbox.backoff()["claim_bytes"], 4096);
+    let backlog: String = (1..300)
+        .map(|n| {
+            json!({"ds": "skill_activations", "row": {"timestamp": "2025-11-24 16:00:00.000",
+                   "session_id": format!("s{n}"), "skill_name": "fake-skill", "duration_ms": n,
+                   "success": true, "tool_use_id": format!("toolu_{n:024}")}})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let line = backlog.len() / 299;
+    let spool = sandbox.state().join("spool.ndjson");
+    let mut text = std::fs::read_to_string(&spool).unwrap();
+    text.push_str(&backlog);
+    std::fs::write(&spool, text).unwrap();
+
+    let server = tinybird().await;
+    sandbox.url = server.uri();
+    sandbox.end_backoff();
+    let mut sent = Vec::new();
+    for n in 300..302 {
+        sandbox.hook(&skill_payload(n)).assert_silent();
+        sent.push(sent_rows(&server).await.len() - sent.iter().sum::<usize>());
+    }
+    // 4 KiB of the newest lines, then 8 KiB; `flush` sends the rest and the claims are back to full.
+    let about = |bytes: usize| bytes / line - 1..=bytes / line + 1;
+    assert!(
+        about(4096).contains(&sent[0]),
+        "{sent:?}, {line} bytes a line"
+    );
+    assert!(
+        about(8192).contains(&sent[1]),
+        "{sent:?}, {line} bytes a line"
+    );
+    assert_eq!(sandbox.backoff()["claim_bytes"], 16 * 1024);
+    let run = sandbox.run(&["flush"], b"");
+    assert_eq!(
+        run.stdout,
+        format!("delivered {} rows\n", 302 - sent[0] - sent[1])
+    );
+    assert_eq!(sandbox.spooled_lines(), 0);
+    assert_eq!(sandbox.backoff()["claim_bytes"], 1024 * 1024);
 }

@@ -14,6 +14,14 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_atel-hooks");
+
+/// The binary the sandboxes run: `$ATEL_HOOKS_BIN` when set and non-empty (another build, say the one
+/// before a change, to measure it against the same tests), else this build's.
+pub(crate) fn bin() -> PathBuf {
+    std::env::var_os("ATEL_HOOKS_BIN")
+        .filter(|b| !b.is_empty())
+        .map_or_else(|| PathBuf::from(BIN), PathBuf::from)
+}
 pub(crate) const TOKEN: &str = "p.test-token-never-printed";
 
 /// A throwaway `HOME` (holding `~/.claude/projects`), state dir and working directory.
@@ -82,7 +90,7 @@ impl Sandbox {
     }
 
     pub(crate) fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .args(args)
             .env_clear()
@@ -126,6 +134,21 @@ impl Sandbox {
 
     pub(crate) fn hook(&self, payload: &str) -> Run {
         self.run(&["hook"], payload.as_bytes())
+    }
+
+    /// Ends the delivery backoff as if its wait were over (the rest of `delivery.json` stays).
+    pub(crate) fn end_backoff(&self) {
+        let path = self.state().join("delivery.json");
+        let mut state: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        state["retry_at_ms"] = 0.into();
+        std::fs::write(&path, state.to_string()).unwrap();
+    }
+
+    /// The delivery backoff's state (`delivery.json`); `Null` when there is none.
+    pub(crate) fn backoff(&self) -> Value {
+        std::fs::read_to_string(self.state().join("delivery.json"))
+            .map_or(Value::Null, |text| serde_json::from_str(&text).unwrap())
     }
 
     /// Rows waiting in the spool files.
@@ -210,7 +233,7 @@ pub(crate) fn payloads(version: &str, scenario: &str, event: &str) -> Vec<Value>
 }
 
 /// Answers `/v0/events` like Tinybird: every line of the (maybe gzipped) body counts as written.
-struct EventsApi;
+pub(crate) struct EventsApi;
 
 impl Respond for EventsApi {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -280,7 +303,8 @@ pub(crate) async fn sent_rows(server: &MockServer) -> Vec<(String, Value)> {
     rows
 }
 
-/// A `PostToolUse` payload of the `Skill` tool: one `skill_activations` row whose `duration_ms` is `n`.
+/// A `PostToolUse` payload of the `Skill` tool: one `skill_activations` row whose `duration_ms` is `n`,
+/// with its own `tool_use_id` (`toolu_` and `n` in 24 digits), like every real tool call.
 pub(crate) fn skill_payload(n: usize) -> String {
     serde_json::json!({
         "session_id": format!("session-{n}"),
@@ -288,6 +312,7 @@ pub(crate) fn skill_payload(n: usize) -> String {
         "tool_name": "Skill",
         "tool_input": {"skill": "fake-skill"},
         "tool_response": {"success": true},
+        "tool_use_id": format!("toolu_{n:024}"),
         "duration_ms": n,
     })
     .to_string()

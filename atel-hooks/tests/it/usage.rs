@@ -122,6 +122,7 @@ async fn session_start_asks_for_usage_before_delivering_the_spool() {
         .hook(&crate::support::skill_payload(1))
         .assert_quiet_failure();
     sandbox.url = server.uri();
+    sandbox.end_backoff();
     let start = sandbox.localize(&payloads("v2.1.331", "main", "SessionStart")[0]);
     let run = sandbox.hook(&start);
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -136,6 +137,32 @@ async fn session_start_asks_for_usage_before_delivering_the_spool() {
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     assert!(run.stderr.contains("1 row kept in the spool"), "{run:?}");
     assert_eq!(sandbox.spooled_lines(), 1);
+}
+
+/// Inside the delivery backoff `SessionStart` still asks the pipes (a read duplicates nothing) and
+/// prints the context, but leaves the spool alone and says nothing about it.
+#[tokio::test(flavor = "multi_thread")]
+async fn session_start_in_the_backoff_window_prints_the_context_and_leaves_the_spool() {
+    let server = tinybird().await;
+    mount_usage(&server, "7").await;
+    let mut sandbox = Sandbox::new(&crate::support::dead_url());
+    sandbox
+        .hook(&crate::support::skill_payload(1))
+        .assert_quiet_failure();
+    sandbox.url = server.uri();
+    let start = sandbox.localize(&payloads("v2.1.331", "main", "SessionStart")[0]);
+    let run = sandbox.hook(&start);
+    assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{run:?}");
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(out["hookSpecificOutput"]["additionalContext"].is_string());
+    assert_eq!(sandbox.spooled_lines(), 1);
+    let requests = server.received_requests().await.unwrap();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.url.path().starts_with("/v0/pipes/")),
+        "{requests:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderValue, USER_AGENT};
 use serde::Deserialize;
 
-use super::{Inner, RetryPolicy, TinybirdClient};
+use super::{Compression, Inner, RetryPolicy, TinybirdClient};
 use crate::error::{Error, Result};
 
 /// Connect timeout: a TCP + TLS handshake with a healthy Tinybird region takes well under a second, so
@@ -29,8 +29,9 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(75);
 /// leaves room for a row that straddles the limit.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-/// Bodies at or below this size are sent uncompressed: gzip's header and CPU cost outweigh its saving.
-pub const GZIP_THRESHOLD_BYTES: usize = 1024;
+/// Bodies at or below this size are sent uncompressed: a compressor's header and CPU cost outweigh its
+/// saving (a hook's one or two rows).
+pub const COMPRESSION_THRESHOLD_BYTES: usize = 1024;
 
 /// A query whose URL would be longer than this is sent as a `POST` form instead, like Tinybird's CLI.
 pub const MAX_GET_URL_LEN: usize = 4096;
@@ -60,7 +61,7 @@ pub struct TinybirdClientBuilder {
     timeout: Duration,
     deadline: Duration,
     retry: RetryPolicy,
-    gzip: bool,
+    compression: Compression,
     wait: bool,
     user_agent: String,
     max_body_bytes: usize,
@@ -76,7 +77,7 @@ impl Default for TinybirdClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             retry: RetryPolicy::DEFAULT,
-            gzip: true,
+            compression: Compression::DEFAULT,
             wait: true,
             user_agent: concat!("atel-sdk/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -129,10 +130,11 @@ impl TinybirdClientBuilder {
         self
     }
 
-    /// Whether ingest bodies over [`GZIP_THRESHOLD_BYTES`] are gzipped (default on).
+    /// How ingest bodies over [`COMPRESSION_THRESHOLD_BYTES`] are compressed (default
+    /// [`Compression::DEFAULT`], zstd at level 1; see [`Compression`] for when to pick another).
     #[must_use]
-    pub fn gzip(mut self, on: bool) -> Self {
-        self.gzip = on;
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 
@@ -258,6 +260,7 @@ impl TinybirdClientBuilder {
         if self.max_body_bytes == 0 {
             return Err(Error::Config("`max_body_bytes` must be above zero".into()));
         }
+        self.compression.check().map_err(Error::Config)?;
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
         // reqwest is built without a default crypto provider; install ring unless the application already
@@ -299,7 +302,7 @@ impl TinybirdClientBuilder {
                 timeout: self.timeout,
                 deadline: self.deadline,
                 retry: self.retry,
-                gzip: self.gzip,
+                compression: self.compression,
                 wait: self.wait,
                 max_body_bytes: self.max_body_bytes,
             }),

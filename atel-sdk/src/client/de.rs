@@ -25,9 +25,29 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::DeserializeOwned;
 
+/// Deserializes JSON text the way the client decodes rows: numbers may be written as strings, and
+/// are read from their text, so an `u64`, an `i128` or a `rust_decimal::Decimal` is exact.
+///
+/// A field that takes any value (a `Decimal`, a `serde_json::Value`, an untagged enum) gets a
+/// fraction as an `f64` when the `f64` is exactly that number, else as the number's text:
+/// `12345678901234567.89` reaches a `Decimal` whole instead of as `12345678901234568`.
+///
+/// ```
+/// let n: u64 = atel_sdk::client::de::from_str(r#""18446744073709551615""#).unwrap();
+/// assert_eq!(n, u64::MAX);
+/// let value: serde_json::Value = atel_sdk::client::de::from_str("[0.5, 12345678901234567.89]").unwrap();
+/// assert_eq!(value, serde_json::json!([0.5, "12345678901234567.89"]));
+/// ```
+pub fn from_str<T: DeserializeOwned>(json: &str) -> Result<T, serde_json::Error> {
+    super::lenient::from_str(json)
+}
+
 /// Deserializes a JSON value the way the client decodes rows: numbers may be written as strings.
+///
+/// A `serde_json::Value` holds every fraction as an `f64` already: decode the text with
+/// [`from_str`] to keep decimals exact.
 pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, serde_json::Error> {
-    super::lenient::from_value(value)
+    from_str(&value.to_string())
 }
 
 /// Parses a ClickHouse `DateTime` / `DateTime64` text (`2026-11-25 09:00:00[.123]`, taken as UTC) or an

@@ -90,12 +90,13 @@ pub struct BuildOutcome {
 impl TinybirdClient {
     /// Builds the project in `dir` (`POST /v1/build`, Tinybird Local's dev loop): every `*.datasource`,
     /// `*.pipe` and `*.connection` up to one folder deep, sent as `tb build` sends them. A `failed` build is
-    /// an [`Error::Deploy`] carrying Tinybird's errors.
+    /// an [`Error::Deploy`] carrying Tinybird's errors. Like a deployment's upload, the build is sent
+    /// again only when Tinybird surely did not act on it (no connection, 429, 503).
     pub async fn build(&self, dir: impl AsRef<Path>) -> Result<BuildOutcome> {
         let files = project_files(dir.as_ref())?;
         let url = self.url("/v1/build");
         let reply = self
-            .send_once("POST", "/v1/build", |http| {
+            .send_at_most_once("POST", "/v1/build", |http| {
                 http.post(&url).multipart(multipart(&files))
             })
             .await?;
@@ -103,13 +104,12 @@ impl TinybirdClient {
         let build = answer.build.unwrap_or(Value::Null);
         let feedback = feedback_of(&build);
         if !matches!(answer.result.as_str(), "success" | "no_changes") {
-            let mut messages = messages_of(answer.errors.as_ref());
-            messages.extend(messages_of(build.get("errors")));
-            messages.extend(error_feedback(&feedback));
+            let mut problems = problems_of(answer.errors.as_ref());
+            problems.extend(problems_of(build.get("errors")));
             return Err(Error::Deploy {
                 what: "build",
                 status: answer.result,
-                messages,
+                messages: messages(problems, &feedback),
             });
         }
         Ok(BuildOutcome {
@@ -125,9 +125,10 @@ impl TinybirdClient {
     /// A `failed` result, or a deployment that fails or is deleted while polled, is an [`Error::Deploy`]
     /// whose messages are Tinybird's errors and error-level feedback.
     ///
-    /// The upload is retried like any call (429, 5xx, broken connections); should a retried upload have
-    /// reached Tinybird the first time, the second one is refused as "a deployment is already in
-    /// progress" rather than deployed twice.
+    /// The upload creates a deployment, so it is sent again only when Tinybird surely did not act on
+    /// it: no connection could be made, or it answered 429 or 503. After a timeout, a connection broken
+    /// mid-request or any other 5xx the error is returned at once, as a deployment may have been created.
+    /// The polls that follow a successful upload are retried like any call.
     pub async fn deploy(
         &self,
         dir: impl AsRef<Path>,
@@ -145,7 +146,7 @@ impl TinybirdClient {
         }
         let url = self.url("/v1/deploy");
         let reply = self
-            .send_once("POST", "/v1/deploy", |http| {
+            .send_at_most_once("POST", "/v1/deploy", |http| {
                 http.post(&url).query(&query).multipart(multipart(&files))
             })
             .await?;
@@ -265,12 +266,11 @@ fn parse_answer<T: serde::de::DeserializeOwned>(reply: &Reply, what: &str) -> Re
 }
 
 fn deploy_error(status: &str, deployment: &Value) -> Error {
-    let mut messages = messages_of(deployment.get("errors"));
-    messages.extend(error_feedback(&feedback_of(deployment)));
+    let problems = problems_of(deployment.get("errors"));
     Error::Deploy {
         what: "deployment",
         status: status.to_owned(),
-        messages,
+        messages: messages(problems, &feedback_of(deployment)),
     }
 }
 
@@ -289,37 +289,83 @@ fn feedback_of(object: &Value) -> Vec<Feedback> {
         .unwrap_or_default()
 }
 
-fn error_feedback(feedback: &[Feedback]) -> impl Iterator<Item = String> + '_ {
-    feedback
+/// One error Tinybird reported: the file or resource it names, and its text.
+#[derive(Debug, PartialEq)]
+struct Problem {
+    file: Option<String>,
+    message: String,
+}
+
+impl Problem {
+    /// Whether `other` is this error said again: the same text about the same file, where Tinybird
+    /// names a file by its path in `errors` (`datasources/a.datasource`) and by its resource in
+    /// `feedback` (`a`, or the path again).
+    fn repeats(&self, other: &Self) -> bool {
+        fn stem(name: &str) -> &str {
+            let base = name.rsplit('/').next().unwrap_or(name);
+            base.split_once('.').map_or(base, |(stem, _)| stem)
+        }
+        self.message.trim() == other.message.trim()
+            && match (&self.file, &other.file) {
+                (Some(a), Some(b)) => a == b || stem(a) == stem(b),
+                _ => true,
+            }
+    }
+
+    fn into_message(self) -> String {
+        match self.file {
+            Some(file) => format!("{file}: {}", self.message),
+            None => self.message,
+        }
+    }
+}
+
+/// The messages of a failed build or deployment, each error once: Tinybird lists an error in `errors`
+/// and again as an `ERROR` feedback item, so feedback that repeats an error is left out.
+fn messages(mut problems: Vec<Problem>, feedback: &[Feedback]) -> Vec<String> {
+    let errors = feedback
         .iter()
         .filter(|f| f.level.eq_ignore_ascii_case("error"))
-        .map(|f| match &f.resource {
-            Some(resource) => format!("{resource}: {}", f.message),
-            None => f.message.clone(),
-        })
+        .map(|f| Problem {
+            file: f.resource.clone(),
+            message: f.message.clone(),
+        });
+    for problem in errors {
+        if !problems.iter().any(|seen| seen.repeats(&problem)) {
+            problems.push(problem);
+        }
+    }
+    problems.into_iter().map(Problem::into_message).collect()
 }
 
 /// Tinybird's `errors`: objects `{filename?, error}` (or `{resource?, message}`), or plain strings.
-fn messages_of(errors: Option<&Value>) -> Vec<String> {
+fn problems_of(errors: Option<&Value>) -> Vec<Problem> {
     let Some(Value::Array(errors)) = errors else {
         return Vec::new();
     };
     errors
         .iter()
         .map(|error| match error {
-            Value::String(text) => text.clone(),
+            Value::String(text) => Problem {
+                file: None,
+                message: text.clone(),
+            },
             Value::Object(fields) => {
                 let text = |key: &str| fields.get(key).and_then(Value::as_str);
-                let file = text("filename").or_else(|| text("resource"));
-                let message = text("error")
-                    .or_else(|| text("message"))
-                    .unwrap_or("unknown error");
-                match file {
-                    Some(file) => format!("{file}: {message}"),
-                    None => message.to_owned(),
+                Problem {
+                    file: text("filename")
+                        .or_else(|| text("resource"))
+                        .map(str::to_owned),
+                    message: text("error")
+                        .or_else(|| text("message"))
+                        .unwrap_or("unknown error")
+                        .to_owned(),
                 }
             }
-            other => other.to_string(),
+            other => Problem {
+                file: None,
+                message: other.to_string(),
+            },
         })
         .collect()
 }
@@ -411,14 +457,43 @@ mod tests {
             "plain",
         ]);
         assert_eq!(
-            messages_of(Some(&errors)),
+            messages(problems_of(Some(&errors)), &[]),
             [
                 "datasources/a.datasource: bad type",
                 "b.pipe: no node",
                 "plain"
             ]
         );
-        assert!(messages_of(None).is_empty());
+        assert!(problems_of(None).is_empty());
+    }
+
+    /// `tinybird/local` and Tinybird list a failure in `errors` (by file path) and again in `feedback`
+    /// (by resource name, level `ERROR`): each is printed once.
+    #[test]
+    fn an_error_in_errors_and_feedback_is_one_message() {
+        let deployment = json!({
+            "errors": [
+                {"filename": "datasources/shop_orders.datasource", "error": "Nested type Array(String) cannot be inside Nullable type"},
+                {"filename": "datasources/b.datasource", "error": "SCHEMA is required"},
+            ],
+            "feedback": [
+                {"resource": "shop_orders", "level": "ERROR", "message": "Nested type Array(String) cannot be inside Nullable type"},
+                {"resource": "datasources/b.datasource", "level": "ERROR", "message": "SCHEMA is required"},
+                {"resource": "c", "level": "ERROR", "message": "SCHEMA is required"},
+                {"resource": "b", "level": "WARNING", "message": "not an error"},
+            ],
+        });
+        let Error::Deploy { messages, .. } = deploy_error("failed", &deployment) else {
+            panic!("a deploy error");
+        };
+        assert_eq!(
+            messages,
+            [
+                "datasources/shop_orders.datasource: Nested type Array(String) cannot be inside Nullable type",
+                "datasources/b.datasource: SCHEMA is required",
+                "c: SCHEMA is required",
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{IngestSummary, TinybirdClient, ndjson};
 use crate::error::Result;
-use crate::schema::Datasource;
+use crate::resource::Datasource;
 
 /// Rows per flush by default: large enough to amortise a request, small enough to flush often.
 pub const DEFAULT_INSERTER_MAX_ROWS: usize = 100_000;

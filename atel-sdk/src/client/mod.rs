@@ -5,6 +5,7 @@
 //! deadline, and emits a `tracing` event per HTTP attempt (method, path, status, attempt, elapsed) that
 //! never contains the token or row data.
 
+mod compression;
 mod config;
 pub mod de;
 mod deploy;
@@ -20,10 +21,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use compression::Compression;
 pub use config::{
-    ConfigSource, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, GZIP_THRESHOLD_BYTES, MAX_GET_URL_LEN,
-    TINYBIRD_LOCAL_URL, TinybirdClientBuilder,
+    COMPRESSION_THRESHOLD_BYTES, ConfigSource, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, MAX_GET_URL_LEN, TINYBIRD_LOCAL_URL,
+    TinybirdClientBuilder,
 };
 pub use deploy::{BuildOutcome, DeployOptions, DeployOutcome, Feedback};
 pub use ingest::IngestSummary;
@@ -49,7 +51,7 @@ struct Inner {
     timeout: Duration,
     deadline: Duration,
     retry: RetryPolicy,
-    gzip: bool,
+    compression: Compression,
     wait: bool,
     max_body_bytes: usize,
 }
@@ -63,7 +65,7 @@ impl fmt::Debug for TinybirdClient {
             .field("timeout", &inner.timeout)
             .field("deadline", &inner.deadline)
             .field("retry", &inner.retry)
-            .field("gzip", &inner.gzip)
+            .field("compression", &inner.compression)
             .field("wait", &inner.wait)
             .field("max_body_bytes", &inner.max_body_bytes)
             .finish_non_exhaustive()
@@ -72,7 +74,7 @@ impl fmt::Debug for TinybirdClient {
 
 impl TinybirdClient {
     /// A builder with the defaults: [`DEFAULT_TIMEOUT`], [`DEFAULT_DEADLINE`],
-    /// [`DEFAULT_CONNECT_TIMEOUT`], [`RetryPolicy::DEFAULT`], gzip and `wait` on.
+    /// [`DEFAULT_CONNECT_TIMEOUT`], [`RetryPolicy::DEFAULT`], [`Compression::DEFAULT`] (zstd) and `wait` on.
     pub fn builder() -> TinybirdClientBuilder {
         TinybirdClientBuilder::default()
     }

@@ -4,19 +4,22 @@ use reqwest::header::CONTENT_TYPE;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::config::MAX_GET_URL_LEN;
 use super::transport::{MAX_ERROR_BODY, Reply};
 use super::{TinybirdClient, lenient};
 use crate::error::{Error, Result, truncate};
-use crate::schema::Pipe;
+use crate::resource::Pipe;
 
 impl TinybirdClient {
     /// Calls the endpoint of pipe `P` with `params` and decodes its `data` rows into `P::Output`.
     ///
     /// `GET /v0/pipes/<name>.json?<params>`, or a `POST` with the same pairs as a form body when the URL
     /// would be longer than [`MAX_GET_URL_LEN`]. Integer columns may arrive as JSON numbers or strings
-    /// (ClickHouse quotes 64-bit ones); both decode. A row that does not fit `P::Output` is an
+    /// (ClickHouse quotes 64-bit ones); both decode. Rows are decoded from the answer's text, never
+    /// through `f64` unless the field is a float: a `Decimal(20, 2)` reaches a `rust_decimal::Decimal`
+    /// exactly (see [`de::from_str`](super::de::from_str)). A row that does not fit `P::Output` is an
     /// [`Error::Decode`] naming the pipe, the row, the column and showing the row.
     pub async fn query<P: Pipe>(&self, params: &P) -> Result<Vec<P::Output>> {
         let path = format!("/v0/pipes/{}.json", P::NAME);
@@ -89,25 +92,62 @@ fn with_format_json(sql: &str) -> Result<String> {
     }
 }
 
-/// Decodes `data` of a `FORMAT JSON` answer, row by row.
+/// Decodes `data` of a `FORMAT JSON` answer, row by row, each from its own text (see
+/// [`lenient`]: no number goes through `f64` unless the field is a float).
 fn decode_rows<T: DeserializeOwned>(reply: &Reply, context: impl Fn() -> String) -> Result<Vec<T>> {
+    rows(&reply.body).map_err(|error| match error {
+        RowsError::Answer(e) => decode_error(&context(), None, e, &reply.body),
+        RowsError::Row {
+            index,
+            column,
+            source,
+            row,
+        } => Error::Decode {
+            context: context(),
+            row: Some(index),
+            column,
+            source: Box::new(source),
+            body: truncate(&row, MAX_ERROR_BODY),
+        },
+    })
+}
+
+/// Why [`rows`] failed.
+pub(crate) enum RowsError {
+    /// The answer is not JSON with a `data` array.
+    Answer(serde_json::Error),
+    /// Row `index` does not fit the row type.
+    Row {
+        index: usize,
+        column: Option<String>,
+        source: serde_json::Error,
+        /// The row, on one line.
+        row: String,
+    },
+}
+
+/// The `data` rows of a `FORMAT JSON` answer.
+pub(crate) fn rows<T: DeserializeOwned>(body: &[u8]) -> std::result::Result<Vec<T>, RowsError> {
     #[derive(Deserialize)]
-    struct Envelope {
-        data: Vec<Value>,
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a RawValue>,
     }
-    let envelope: Envelope = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error(&context(), None, e, &reply.body))?;
+    let text =
+        std::str::from_utf8(body).map_err(|e| RowsError::Answer(serde::de::Error::custom(e)))?;
+    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(RowsError::Answer)?;
     envelope
         .data
         .iter()
         .enumerate()
-        .map(|(index, value)| {
-            lenient::row::<T>(value).map_err(|(source, column)| Error::Decode {
-                context: context(),
-                row: Some(index),
+        .map(|(index, raw)| {
+            lenient::row::<T>(raw.get()).map_err(|(source, column)| RowsError::Row {
+                index,
                 column,
-                source: Box::new(source),
-                body: truncate(&value.to_string(), MAX_ERROR_BODY),
+                source,
+                // FORMAT JSON is indented: the row as one line, like the answer's other errors.
+                row: serde_json::from_str::<Value>(raw.get())
+                    .map_or_else(|_| raw.get().to_owned(), |value| value.to_string()),
             })
         })
         .collect()

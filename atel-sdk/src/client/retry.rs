@@ -8,7 +8,8 @@ use rand::Rng;
 ///
 /// Retried: connection errors (refused, reset, closed before the answer), per-attempt timeouts, `429 Too
 /// Many Requests`, and `500`, `502`, `503`, `504`. Never retried: any other status, notably `400`, `403`,
-/// `404`, `413` — sending the same request again cannot fix those.
+/// `404`, `413` — sending the same request again cannot fix those. [`Error::is_retryable`](crate::Error::is_retryable) says the same of
+/// the error a call returns.
 ///
 /// The wait before attempt `n + 1` is what Tinybird asked for on a 429 (`Retry-After` in seconds or as an
 /// HTTP date, else `X-RateLimit-Reset`), otherwise a random duration in `0..=min(max_backoff,
@@ -84,11 +85,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Whether a response status is worth another attempt.
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
-}
-
 /// The wait Tinybird asks for: `Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset` (seconds).
 pub(crate) fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -122,6 +118,7 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::is_retryable_status;
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

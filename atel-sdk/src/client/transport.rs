@@ -6,8 +6,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 
 use super::TinybirdClient;
-use super::retry::{is_retryable_status, server_wait};
-use crate::error::{Error, Result, truncate};
+use super::retry::server_wait;
+use crate::error::{Error, Report, Result, is_retryable_status, truncate};
 
 /// Error bodies are cut to this many bytes.
 pub(crate) const MAX_ERROR_BODY: usize = 1024;
@@ -22,6 +22,7 @@ pub(crate) struct Reply {
 /// Why an attempt failed, when it may be retried.
 enum Failure {
     Timeout,
+    /// Without its URL, which may hold query parameters.
     Transport(reqwest::Error),
     Status {
         status: u16,
@@ -47,7 +48,7 @@ impl Failure {
             Self::Timeout => Error::Timeout {
                 elapsed: started.elapsed(),
             },
-            Self::Transport(e) => Error::Transport(Box::new(e.without_url())),
+            Self::Transport(e) => Error::Transport(Box::new(e)),
             Self::Status {
                 status: 429, wait, ..
             } => Error::RateLimited { retry_after: wait },
@@ -68,11 +69,12 @@ impl TinybirdClient {
         self.send_inner(method, path, make, false).await
     }
 
-    /// For requests that must not run twice (a build or deploy creates state on the server): retried
-    /// only when the server surely did not act on them (no connection, 429, 503), never after a
-    /// timeout or a 500. A non-retryable error status is returned as a `Reply` for the caller to read
-    /// (deploy answers carry their feedback in 4xx bodies).
-    pub(crate) async fn send_once(
+    /// For requests that must not run twice (a build or deploy creates state on the server): sent
+    /// again only when the server surely did not act on them (no connection, 429, 503), never after a
+    /// timeout, a broken connection or another 5xx, so the server acts on them at most once. A
+    /// non-retryable error status is returned as a `Reply` for the caller to read (deploy answers carry
+    /// their feedback in 4xx bodies).
+    pub(crate) async fn send_at_most_once(
         &self,
         method: &'static str,
         path: &str,
@@ -86,7 +88,7 @@ impl TinybirdClient {
         method: &'static str,
         path: &str,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-        once: bool,
+        at_most_once: bool,
     ) -> Result<Reply> {
         let inner = &self.inner;
         let started = Instant::now();
@@ -121,10 +123,10 @@ impl TinybirdClient {
             let failure = match outcome {
                 Err(_) => Failure::Timeout,
                 Ok(Err(e)) if e.is_timeout() => Failure::Timeout,
-                Ok(Err(e)) if is_retryable_transport(&e) => Failure::Transport(e),
+                Ok(Err(e)) if is_retryable_transport(&e) => Failure::Transport(e.without_url()),
                 Ok(Err(e)) => {
                     let e = e.without_url();
-                    tracing::warn!(method, path, attempt, elapsed_ms, error = %e, "tinybird request failed");
+                    tracing::warn!(method, path, attempt, elapsed_ms, error = %Report(&e), "tinybird request failed");
                     return Err(Error::Transport(Box::new(e)));
                 }
                 Ok(Ok((status, headers, body))) => {
@@ -143,7 +145,7 @@ impl TinybirdClient {
                         });
                     }
                     if !is_retryable_status(status) {
-                        if once {
+                        if at_most_once {
                             return Ok(Reply {
                                 status,
                                 body: body.to_vec(),
@@ -169,12 +171,14 @@ impl TinybirdClient {
                     );
                 }
                 Failure::Transport(e) => {
-                    tracing::warn!(method, path, attempt, elapsed_ms, error = %Redacted(e), "tinybird request failed");
+                    tracing::warn!(method, path, attempt, elapsed_ms, error = %Report(e), "tinybird request failed");
                 }
                 Failure::Status { .. } => {}
             }
 
-            if attempt >= inner.retry.max_attempts() || (once && !failure.surely_unprocessed()) {
+            if attempt >= inner.retry.max_attempts()
+                || (at_most_once && !failure.surely_unprocessed())
+            {
                 return Err(failure.into_error(started));
             }
             let wait = match &failure {
@@ -207,25 +211,6 @@ impl TinybirdClient {
 /// redirects, decoding.
 fn is_retryable_transport(e: &reqwest::Error) -> bool {
     e.is_connect() || e.is_request() || e.is_body()
-}
-
-/// Displays a transport error without its URL (which may hold query parameters).
-struct Redacted<'a>(&'a reqwest::Error);
-
-impl std::fmt::Display for Redacted<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut source = std::error::Error::source(self.0);
-        f.write_str(if self.0.is_connect() {
-            "connect error"
-        } else {
-            "request error"
-        })?;
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
-    }
 }
 
 fn millis(d: Duration) -> u64 {

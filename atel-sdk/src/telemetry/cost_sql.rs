@@ -2,8 +2,8 @@
 //! come from one table.
 
 /// The text of `sql/agent_stops.sql`, generated from the price table: the stop rows in the window, each
-/// with `row_cost_usd` = Σ tokens × the model's price per token kind / 1e6, and only the latest stop
-/// row of each `agent_id`.
+/// with `row_cost_usd` = Σ tokens × the model's price per token kind / 1e6 and `measured` (whether
+/// its usage is known), one row per `agent_id`: the copy with the most tokens, then the latest.
 pub fn agent_stops_sql() -> String {
     use super::pricing::{PriceKind, sql_normalize_model, sql_price_expr};
     let model = "priced_model";
@@ -18,6 +18,7 @@ pub fn agent_stops_sql() -> String {
              cache_read_tokens,\n    \
              cache_creation_tokens,\n    \
              duration_ms,\n    \
+             model != '' AS measured,\n    \
              {normalize} AS {model},\n    \
              (\n        \
                  input_tokens * {input}\n        \
@@ -28,9 +29,10 @@ pub fn agent_stops_sql() -> String {
          FROM agent_activations\n\
          WHERE event = 'stop'\n    \
              AND timestamp >= now64(3) - toIntervalDay({{{{ Int32(days, 7, description=\"Days to look back from now\") }}}})\n\
-         -- One run, one row: a stop delivered twice (at-least-once) or a subagent stopped again after\n\
-         -- more work counts once, with its latest totals.\n\
-         ORDER BY timestamp DESC\n\
+         -- One run, one row: a stop delivered twice (at-least-once), recorded again by backfill, or\n\
+         -- a subagent stopped again after more work counts once, with its fullest totals (a row\n\
+         -- recorded without usage loses to one with usage), then its latest.\n\
+         ORDER BY input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens DESC, timestamp DESC\n\
          LIMIT 1 BY agent_id\n",
         normalize = sql_normalize_model("model"),
         input = price(PriceKind::Input),

@@ -6,6 +6,14 @@
 //! price expression in `sql/agent_stops.sql` is generated from the same table the hooks price
 //! requests with (a test fails when the file and the table disagree), at the 5-minute cache-write
 //! price because `agent_activations` only has total cache-write tokens.
+//!
+//! Every endpoint counts each row id once, at read time (see [`datasources`](super::datasources)):
+//! `api_requests` and `skill_activations` are read with `FINAL`, subagent stop rows one per
+//! `agent_id`. A stop row recorded without usage (its transcript could not be read) counts as a run and
+//! is left out of the averages, so they stay averages over what was measured.
+//! `api_requests` rows migrated from before the ids existed (`message_id` `legacy:…`) are left out
+//! when a row with ids holds the same request (same timestamp, model and tokens): a session recorded
+//! before the upgrade and imported again by `backfill`, or forked after it, counts once.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,15 +24,19 @@ use crate::pipe;
 pub struct AgentUsageSummaryRow {
     /// The subagent type.
     pub agent_type: String,
-    /// Completed runs (`stop` rows).
+    /// Completed runs (one per `agent_id`).
     pub invocations: u64,
+    /// Runs recorded without usage (their transcript could not be read): counted in `invocations`,
+    /// left out of `avg_duration_ms`. 0 from a workspace still on the pipe without this column.
+    #[serde(default)]
+    pub runs_without_usage: u64,
     /// Uncached input tokens, summed.
     pub total_input: u64,
     /// Output tokens, summed.
     pub total_output: u64,
     /// Cache-read tokens, summed.
     pub total_cache_read: u64,
-    /// Mean run duration in milliseconds.
+    /// Mean duration of the runs with usage, in milliseconds (0 when there are none).
     pub avg_duration_ms: f64,
     /// Estimated USD: Σ tokens × the model's price per token kind.
     pub est_cost_usd: f64,
@@ -33,11 +45,11 @@ pub struct AgentUsageSummaryRow {
 /// Token use and estimated cost per subagent type.
 #[pipe(
     name = "agent_usage_summary",
-    description = "Subagent runs per agent type over the last `days` days (default 7), most expensive first. Over agent_activations rows with event = 'stop', the latest one per agent_id (a run delivered twice counts once). invocations = count(); total_input / total_output / total_cache_read = sum of the token columns; avg_duration_ms = avg(duration_ms); est_cost_usd = sum((input_tokens x input price + output_tokens x output price + cache_read_tokens x cache-read price + cache_creation_tokens x 5-minute cache-write price) / 1e6), prices per model from atel's pricing table (the one Claude Code uses).",
+    description = "Subagent runs per agent type over the last `days` days (default 7), most expensive first. Over agent_activations rows with event = 'stop', one per agent_id (the one with the most tokens, then the latest: a run delivered twice counts once). invocations = count(); runs_without_usage = runs whose transcript could not be read (model = ''); total_input / total_output / total_cache_read = sum of the token columns; avg_duration_ms = avg(duration_ms) over the runs with usage, 0 when none; est_cost_usd = sum((input_tokens x input price + output_tokens x output price + cache_read_tokens x cache-read price + cache_creation_tokens x 5-minute cache-write price) / 1e6), prices per model from atel's pricing table (the one Claude Code uses).",
     output = AgentUsageSummaryRow,
     node(
         name = "agent_stops",
-        description = "Completed subagent runs in the window (latest stop row per agent_id), each with its estimated cost.",
+        description = "Completed subagent runs in the window (one stop row per agent_id: the most tokens, then the latest), each with its estimated cost and whether its usage is known.",
         sql_file = "sql/agent_stops.sql"
     ),
     node(
@@ -46,10 +58,11 @@ pub struct AgentUsageSummaryRow {
             SELECT
                 agent_type,
                 count() AS invocations,
+                countIf(NOT measured) AS runs_without_usage,
                 sum(input_tokens) AS total_input,
                 sum(output_tokens) AS total_output,
                 sum(cache_read_tokens) AS total_cache_read,
-                avg(duration_ms) AS avg_duration_ms,
+                if(countIf(measured) = 0, 0, avgIf(duration_ms, measured)) AS avg_duration_ms,
                 sum(row_cost_usd) AS est_cost_usd
             FROM agent_stops
             GROUP BY agent_type
@@ -80,7 +93,7 @@ pub struct SkillFrequencyRow {
 /// How often each skill is used and how often it works.
 #[pipe(
     name = "skill_frequency",
-    description = "Skill uses per skill over the last `days` days (default 7), most used first. activations = count(); successes = countIf(success); avg_duration_ms = avg(duration_ms).",
+    description = "Skill uses per skill over the last `days` days (default 7), most used first, each tool call once (skill_activations FINAL: by tool_use_id). activations = count(); successes = countIf(success); avg_duration_ms = avg(duration_ms).",
     output = SkillFrequencyRow,
     node(
         name = "skills_in_window",
@@ -91,7 +104,7 @@ pub struct SkillFrequencyRow {
                 count() AS activations,
                 countIf(success) AS successes,
                 avg(duration_ms) AS avg_duration_ms
-            FROM skill_activations
+            FROM skill_activations FINAL
             WHERE timestamp >= now64(3) - toIntervalDay({{ Int32(days, 7, description=\"Days to look back from now\") }})
             GROUP BY skill_name
             ORDER BY activations DESC, successes DESC, skill_name ASC
@@ -123,20 +136,23 @@ pub struct CostByModelRow {
 /// API spend per model.
 #[pipe(
     name = "cost_by_model",
-    description = "API requests per model over the last `days` days (default 7), most expensive first. From api_requests: total_input / total_output = sum of the token columns; total_cost_usd = sum(cost_usd), each request priced when recorded exactly as Claude Code prices it; request_count = count().",
+    description = "API requests per model over the last `days` days (default 7), most expensive first, each request once (by request_id + message_id). total_input / total_output = sum of the token columns; total_cost_usd = sum(cost_usd), each request priced when recorded exactly as Claude Code prices it; request_count = count().",
     output = CostByModelRow,
+    node(
+        name = "unique_requests",
+        description = "The API requests in the window, each once: api_requests FINAL (by request_id + message_id), without the rows migrated from before the ids existed that a row with ids also holds.",
+        sql_file = "sql/unique_requests.sql"
+    ),
     node(
         name = "requests_by_model",
         sql = "
-            %
             SELECT
                 model,
                 sum(input_tokens) AS total_input,
                 sum(output_tokens) AS total_output,
                 sum(cost_usd) AS total_cost_usd,
                 count() AS request_count
-            FROM api_requests
-            WHERE timestamp >= now64(3) - toIntervalDay({{ Int32(days, 7, description=\"Days to look back from now\") }})
+            FROM unique_requests
             GROUP BY model
             ORDER BY total_cost_usd DESC, request_count DESC, model ASC
         "
@@ -167,8 +183,13 @@ pub struct SessionOverviewRow {
 /// Per session: how many agents and skills, how many tokens, what it cost.
 #[pipe(
     name = "session_overview",
-    description = "One row per session seen in the last `days` days (default 7) in any of the three datasources, or only `session_id` when given; most expensive first. agents_used = uniqExact(agent_type) over agent_activations; skills_used = uniqExact(skill_name) over skill_activations; total_tokens = sum(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) and total_cost_usd = sum(cost_usd) over api_requests.",
+    description = "One row per session seen in the last `days` days (default 7) in any of the three datasources, or only `session_id` when given; most expensive first. agents_used = uniqExact(agent_type) over agent_activations; skills_used = uniqExact(skill_name) over skill_activations; total_tokens = sum(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) and total_cost_usd = sum(cost_usd) over api_requests, each request once (by request_id + message_id) and in the session that made it.",
     output = SessionOverviewRow,
+    node(
+        name = "unique_requests",
+        description = "The API requests in the window, each once: api_requests FINAL (by request_id + message_id), without the rows migrated from before the ids existed that a row with ids also holds.",
+        sql_file = "sql/unique_requests.sql"
+    ),
     node(
         name = "session_requests",
         sql = "
@@ -177,10 +198,9 @@ pub struct SessionOverviewRow {
                 session_id,
                 sum(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) AS total_tokens,
                 sum(cost_usd) AS total_cost_usd
-            FROM api_requests
-            WHERE timestamp >= now64(3) - toIntervalDay({{ Int32(days, 7, description=\"Days to look back from now\") }})
+            FROM unique_requests
             {% if defined(session_id) %}
-                AND session_id = {{ String(session_id, description=\"Only this session\") }}
+                WHERE session_id = {{ String(session_id, description=\"Only this session\") }}
             {% end %}
             GROUP BY session_id
         "
@@ -247,11 +267,11 @@ pub struct SessionOverview {
 pub struct OptimizationInsightsRow {
     /// The subagent type.
     pub agent_type: String,
-    /// Estimated USD per completed run.
+    /// Estimated USD per completed run with usage.
     pub avg_cost_per_invocation: f64,
-    /// Mean tokens per run, all four kinds.
+    /// Mean tokens per run with usage, all four kinds.
     pub avg_tokens: f64,
-    /// Completed runs.
+    /// Completed runs, with usage or not.
     pub frequency: u64,
     /// Prompt-cache hit rate in percent, one decimal: cache reads / all prompt tokens.
     pub efficiency_score: f64,
@@ -260,11 +280,11 @@ pub struct OptimizationInsightsRow {
 /// Where agent spend goes and how well each agent type uses the prompt cache.
 #[pipe(
     name = "optimization_insights",
-    description = "Per subagent type over the last `days` days (default 7), by total estimated cost, descending. avg_cost_per_invocation = sum(estimated cost) / count() with the same per-row cost as agent_usage_summary; avg_tokens = avg(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens); frequency = count(); efficiency_score = round(100 x sum(cache_read_tokens) / sum(input_tokens + cache_read_tokens + cache_creation_tokens), 1), 0 when there are no prompt tokens: the prompt-cache hit rate, the biggest lever on agent cost.",
+    description = "Per subagent type over the last `days` days (default 7), by total estimated cost, descending. one stop row per agent_id as in agent_usage_summary; avg_cost_per_invocation = sum(estimated cost) / the runs with usage, with the same per-row cost as agent_usage_summary; avg_tokens = avg(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) over the runs with usage (both 0 when none); frequency = count(); efficiency_score = round(100 x sum(cache_read_tokens) / sum(input_tokens + cache_read_tokens + cache_creation_tokens), 1), 0 when there are no prompt tokens: the prompt-cache hit rate, the biggest lever on agent cost.",
     output = OptimizationInsightsRow,
     node(
         name = "agent_stops",
-        description = "Completed subagent runs in the window (latest stop row per agent_id), each with its estimated cost.",
+        description = "Completed subagent runs in the window (one stop row per agent_id: the most tokens, then the latest), each with its estimated cost and whether its usage is known.",
         sql_file = "sql/agent_stops.sql"
     ),
     node(
@@ -272,8 +292,12 @@ pub struct OptimizationInsightsRow {
         sql = "
             SELECT
                 agent_type,
-                sum(row_cost_usd) / count() AS avg_cost_per_invocation,
-                avg(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) AS avg_tokens,
+                if(countIf(measured) = 0, 0, sum(row_cost_usd) / countIf(measured)) AS avg_cost_per_invocation,
+                if(
+                    countIf(measured) = 0,
+                    0,
+                    avgIf(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens, measured)
+                ) AS avg_tokens,
                 count() AS frequency,
                 if(
                     sum(input_tokens + cache_read_tokens + cache_creation_tokens) = 0,

@@ -159,7 +159,8 @@ const FABLE_5_2: ModelPrice = price(8.0, 40.0, 10.0, 16.0, 0.2);
 /// Haiku 5.5's long-prompt threshold: prompts above 100k tokens use the higher tier.
 pub const HAIKU_5_5_LONG_PROMPT_THRESHOLD: u64 = 100_000;
 
-/// The price table, from Claude Code 2.1.331's model catalog (see `shared/reference/claude-code.md`).
+/// The price table, read out of Claude Code 2.1.331's model catalog and checked against the `cost_usd`
+/// Claude Code itself reported for every request in `tests/fixtures/claude-code` (`tests/it/pricing_fixtures.rs`).
 ///
 /// `claude-sonnet-4` and `claude-opus-4` are the normalised forms of the dated 4.0 ids
 /// (`claude-sonnet-4-20250514`), listed next to their `-4-0` aliases.

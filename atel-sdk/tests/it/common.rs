@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::RetryPolicy;
-use atel_sdk::schema::{ChType, Column, Datasource, DatasourceSchema, Engine, Pipe, PipeSchema};
+use atel_sdk::schema::{ChType, Column, DatasourceSchema, Engine, PipeSchema};
+use atel_sdk::{Datasource, Pipe};
 use serde::{Deserialize, Serialize};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -61,6 +62,7 @@ impl Datasource for Activation {
                 Column::new("seq", ChType::UInt64),
             ],
             engine: Engine::default(),
+            forward_query: None,
         }
     }
 }
@@ -125,21 +127,25 @@ impl Pipe for TopAgents {
     }
 }
 
-/// A request body as sent before compression.
+/// A request body as sent before compression (gzip or zstd, by its `Content-Encoding`).
 pub(crate) fn plain_body(request: &wiremock::Request) -> Vec<u8> {
     use std::io::Read as _;
-    let gzipped = request
+    let encoding = request
         .headers
         .get("content-encoding")
-        .is_some_and(|v| v == "gzip");
-    if !gzipped {
-        return request.body.clone();
+        .map(|v| v.to_str().unwrap().to_owned());
+    match encoding.as_deref() {
+        None => request.body.clone(),
+        Some("gzip") => {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&request.body[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            plain
+        }
+        Some("zstd") => zstd::decode_all(&request.body[..]).unwrap(),
+        Some(other) => panic!("unexpected content-encoding {other}"),
     }
-    let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(&request.body[..])
-        .read_to_end(&mut plain)
-        .unwrap();
-    plain
 }
 
 /// Answers an Events API request as Tinybird does, counting the rows it got.

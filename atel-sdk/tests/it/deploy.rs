@@ -254,6 +254,40 @@ async fn a_failed_deploy_carries_the_feedback() {
     );
 }
 
+/// Tinybird (and `tinybird/local`) report a failure in `errors`, by file, and again as `ERROR` feedback, by
+/// resource: the error names it once.
+#[tokio::test]
+async fn an_error_reported_in_errors_and_feedback_is_shown_once() {
+    let server = MockServer::start().await;
+    catch_all(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/deploy"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "result": "failed",
+            "deployment": {
+                "id": "4", "status": "failed",
+                "errors": [{"filename": "datasources/things.datasource", "error": "Nested type Array(String) cannot be inside Nullable type"}],
+                "feedback": [
+                    {"resource": "things", "level": "ERROR", "message": "Nested type Array(String) cannot be inside Nullable type"}
+                ]
+            }
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let dir = project();
+    let err = client(&server)
+        .deploy(dir.path(), fast(DeployOptions::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "deployment failed: datasources/things.datasource: Nested type Array(String) cannot be inside \
+         Nullable type"
+    );
+}
+
 #[tokio::test]
 async fn a_deployment_that_fails_while_polled_is_an_error() {
     let server = MockServer::start().await;

@@ -1,6 +1,7 @@
 //! Typed queries of pipes and SQL: GET or POST, decoding, decode errors.
 
 use atel_sdk::Error;
+use atel_sdk::error::Report;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -138,7 +139,7 @@ async fn a_row_that_does_not_fit_names_pipe_row_and_column() {
         .await
         .unwrap_err();
     assert_eq!(
-        err.to_string(),
+        Report(&err).to_string(),
         "could not decode the response of pipe `top_agents` (row 1, column `runs`): \
          invalid type: string \"many\", expected u64"
     );

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use atel_sdk::Error;
 use atel_sdk::TinybirdClient;
+use atel_sdk::error::Report;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wiremock::matchers::{method, path};
@@ -337,7 +338,9 @@ async fn a_refused_connection_is_a_transport_error_after_all_attempts() {
     let err = client.ingest(&activations(1)).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(
-        err.to_string().starts_with("could not reach Tinybird: "),
+        Report(&err)
+            .to_string()
+            .starts_with("could not reach Tinybird: "),
         "{err}"
     );
 }

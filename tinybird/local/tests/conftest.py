@@ -16,6 +16,7 @@ from typing import Any
 from urllib import error, parse, request
 
 import pytest
+import zstandard
 
 LOCAL = Path(__file__).resolve().parent.parent
 PROJECT = Path(__file__).resolve().parent / "project"
@@ -106,12 +107,17 @@ class Server:
         body, content_type = multipart(files)
         return self.call("POST", path, params=params, body=body, headers={"Content-Type": content_type})
 
-    def ingest(self, name: str, rows: list[Any], wait: bool = True, compress: bool = False) -> Reply:
+    def ingest(self, name: str, rows: list[Any], wait: bool = True, compress: bool | str = False) -> Reply:
+        """`compress`: False, True (gzip), "gzip" or "zstd"."""
         body = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows).encode()
         headers = {"Content-Type": "application/x-ndjson"}
-        if compress:
+        encoding = "gzip" if compress is True else compress or None
+        if encoding == "gzip":
             body = gzip.compress(body)
-            headers["Content-Encoding"] = "gzip"
+        elif encoding == "zstd":
+            body = zstandard.ZstdCompressor(level=1).compress(body)
+        if encoding:
+            headers["Content-Encoding"] = encoding
         params = {"name": name, "wait": "true"} if wait else {"name": name}
         return self.call("POST", "/v0/events", params=params, body=body, headers=headers)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 
+import zstandard
+
 from conftest import Server, project_files, rows_of
 
 
@@ -37,6 +39,12 @@ def test_tokens_health_and_workspace(server: Server) -> None:
     assert server.call("GET", "/v0/health", token=None).status == 200
     assert server.call("GET", "/v1/workspace").json["name"] == "local"
     assert server.call("GET", "/v0/regions").json["regions"][0]["api_host"] == server.url
+
+
+def test_paths_are_matched_whole(server: Server) -> None:
+    assert server.call("GET", "/v1/workspaces").status == 405  # POST only; not answered as /v1/workspace
+    assert server.call("GET", "/v1/workspacesx").status == 404
+    assert server.call("GET", "/v0/nope").status == 404
 
 
 def test_wrong_or_missing_token_is_403(server: Server) -> None:
@@ -137,6 +145,53 @@ def test_gzip_ingest_without_wait_is_202(server: Server) -> None:
     ]
 
 
+def test_zstd_ingest_lands_like_plain(server: Server) -> None:
+    rows = [event("zs-1", "a", i) for i in range(1, 101)]
+    reply = server.ingest("events", rows, compress="zstd")
+    assert (reply.status, reply.json) == (200, {"successful_rows": 100, "quarantined_rows": 0})
+    assert rows_of(server.pipe("usage", session_id="zs-1")) == [
+        {"name": "a", "calls": "100", "tokens": "5050", "avg_cost": 0}
+    ]
+
+
+def test_zstd_frames_without_content_size_and_in_a_row(server: Server) -> None:
+    # A streaming compressor writes no content size, and may write several frames.
+    def frame(rows: list[dict]) -> bytes:
+        body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        return zstandard.ZstdCompressor(level=3, write_content_size=False).compress(body)
+
+    body = frame([event("zs-2", "a", 1)]) + frame([event("zs-2", "a", 2), event("zs-2", "a", 3)])
+    reply = server.call(
+        "POST", "/v0/events", params={"name": "events", "wait": "true"}, body=body, headers={"Content-Encoding": "zstd"}
+    )
+    assert (reply.status, reply.json) == (200, {"successful_rows": 3, "quarantined_rows": 0})
+
+
+def test_the_limit_applies_to_the_decompressed_body(server: Server) -> None:
+    # 10 MB + 1 of NDJSON (whitespace lines are skipped) shrinks to a few kB: refused, whatever the encoding.
+    row = json.dumps(event("lim-1", "a", 1)).encode() + b"\n"
+    plain = row + b" " * (10 * 1024 * 1024 + 1 - len(row))
+    for encoding, packed in [
+        ("gzip", gzip.compress(plain, 1)),
+        ("zstd", zstandard.ZstdCompressor(level=1).compress(plain)),
+        ("zstd", zstandard.ZstdCompressor(level=1, write_content_size=False).compress(plain)),
+    ]:
+        assert len(packed) < 100_000
+        reply = server.call(
+            "POST", "/v0/events", params={"name": "events"}, body=packed, headers={"Content-Encoding": encoding}
+        )
+        assert (reply.status, reply.json["error"]) == (
+            413,
+            "The uncompressed body is over the limit of 10485760 bytes",
+        ), encoding
+    # Exactly at the limit is fine.
+    at_limit = zstandard.ZstdCompressor(level=1).compress(plain[:-1])
+    reply = server.call(
+        "POST", "/v0/events", params={"name": "events"}, body=at_limit, headers={"Content-Encoding": "zstd"}
+    )
+    assert (reply.status, reply.json) == (202, {"successful_rows": 1, "quarantined_rows": 0})
+
+
 def test_rows_that_do_not_fit_go_to_quarantine(server: Server) -> None:
     rows = [
         event("q-1", "a", 5),
@@ -179,6 +234,17 @@ def test_events_errors(server: Server) -> None:
         "POST", "/v0/events", params={"name": "events"}, body=b"not gzip", headers={"Content-Encoding": "gzip"}
     )
     assert bad_gzip.status == 400
+    rows = b"".join(json.dumps(event("zs-x", "a", 1)).encode() + b"\n" for _ in range(50))
+    for body, error in [
+        (b"not zstd", "Invalid zstd body"),
+        (zstandard.ZstdCompressor().compress(rows)[:-8], "Invalid zstd body: it is truncated"),
+    ]:
+        bad_zstd = server.call(
+            "POST", "/v0/events", params={"name": "events"}, body=body, headers={"Content-Encoding": "zstd"}
+        )
+        assert (bad_zstd.status, bad_zstd.json["error"]) == (400, error)
+    brotli = server.call("POST", "/v0/events", params={"name": "events"}, body=b"x", headers={"Content-Encoding": "br"})
+    assert (brotli.status, brotli.json["error"]) == (400, "Unsupported Content-Encoding 'br'")
 
 
 # ---- pipes ---------------------------------------------------------------------------------------

@@ -89,3 +89,31 @@ def test_official_cli_deploys_the_repository_project(tmp_path: Path) -> None:
         assert "Deployment #1 is live!" in result.stdout
     finally:
         server.stop()
+
+
+def test_official_cli_deploys_a_forward_query_migration(tmp_path: Path) -> None:
+    from test_evolve import API_REQUESTS_V1, API_REQUESTS_V2, LEGACY_IDS, V1_ROWS, project
+
+    server = Server(tmp_path / "data")
+    try:
+        folder = tmp_path / "project"
+        for path, content in project(API_REQUESTS_V1).items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_text(content)
+        first = tb(server, folder, tmp_path, "deploy")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert server.ingest("api_requests", V1_ROWS).json["successful_rows"] == 3
+
+        (folder / "datasources" / "api_requests.datasource").write_text(API_REQUESTS_V2)
+        check = tb(server, folder, tmp_path, "deploy", "--check")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "Deployment is valid" in check.stdout
+        assert "From live deployment using Forward Query" in check.stdout
+        second = tb(server, folder, tmp_path, "deploy")
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "Deployment #2 is live!" in second.stdout
+        assert "From live deployment using Forward Query" in second.stdout
+        reply = server.sql("SELECT message_id FROM api_requests FINAL ORDER BY timestamp")
+        assert reply.text.splitlines() == LEGACY_IDS
+    finally:
+        server.stop()

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .engine import Engine, EngineError, quote_ident
+from .migrate import ALTER, BACKFILL, INCOMPATIBLE, Evolution, backfill_sql, check_forward_query, evolve, live_table
 from .pipes import TemplateError, pipe_sql
-from .project import Datasource, Pipe, Project, ProjectError, parse_project
+from .project import QUARANTINE_COLUMNS, Datasource, Pipe, Project, ProjectError, parse_project
 from .state import State
 
 # ClickHouse errors that only mean a placeholder parameter value could not be parsed while
@@ -30,8 +31,7 @@ class Plan:
     new_pipes: list[str] = field(default_factory=list)
     changed_pipes: list[str] = field(default_factory=list)
     deleted_pipes: list[str] = field(default_factory=list)
-    recreate: list[str] = field(default_factory=list)  # datasources dropped and created again
-    add_columns: dict[str, list[int]] = field(default_factory=dict)  # datasource -> new column indexes
+    evolutions: dict[str, Evolution] = field(default_factory=dict)  # changed datasources whose table changes
 
     def names(self) -> dict[str, list[str]]:
         return {
@@ -43,9 +43,24 @@ class Plan:
             "deleted_pipe_names": self.deleted_pipes,
         }
 
+    def evolving(self, method: str) -> list[str]:
+        return [name for name, evolution in self.evolutions.items() if evolution.method == method]
+
+    @property
+    def recreate(self) -> list[str]:
+        """Datasources whose change has no migration: dropped and created again (if allowed)."""
+        return self.evolving(INCOMPATIBLE)
+
     @property
     def destructive(self) -> list[str]:
         return sorted(set(self.recreate) | set(self.deleted_datasources))
+
+    def data_movements(self) -> list[dict[str, Any]]:
+        """What Tinybird reports as `deployment.data_movements` (the CLI prints them)."""
+        return [
+            {"datasource_name": name, "kind": "backfill_with_forward_query", "source_mv_name": None}
+            for name in self.evolving(BACKFILL)
+        ]
 
 
 def make_plan(old: Project, new: Project) -> Plan:
@@ -56,12 +71,9 @@ def make_plan(old: Project, new: Project) -> Plan:
             plan.new_datasources.append(name)
         elif old.files.get(before.path) != new.files.get(ds.path) or before.path != ds.path:
             plan.changed_datasources.append(name)
-            if before.fingerprint() != ds.fingerprint():
-                added = _added_columns(before, ds)
-                if added is None:
-                    plan.recreate.append(name)
-                else:
-                    plan.add_columns[name] = added
+            evolution = evolve(before, ds)
+            if evolution:
+                plan.evolutions[name] = evolution
     plan.deleted_datasources = [n for n in old.datasources if n not in new.datasources]
     for name, pipe in new.pipes.items():
         before = old.pipes.get(name)
@@ -73,14 +85,12 @@ def make_plan(old: Project, new: Project) -> Plan:
     return plan
 
 
-def _added_columns(old: Datasource, new: Datasource) -> list[int] | None:
-    """Indexes of columns added to an otherwise unchanged table, or None if it changed otherwise."""
-    if old.engine != new.engine:
-        return None
-    kept = [d for d in new.column_defs if d in old.column_defs]
-    if kept != old.column_defs:
-        return None
-    return [i for i, d in enumerate(new.column_defs) if d not in old.column_defs]
+class ApplyError(Exception):
+    """Promoting a deployment failed on one of its files; the live deployment is unchanged."""
+
+    def __init__(self, error: ProjectError) -> None:
+        super().__init__(error.error)
+        self.error = error
 
 
 class Workspace:
@@ -102,9 +112,9 @@ class Workspace:
             project, errors = parse_project(files)
             plan = make_plan(self.live, project)
             if not errors:
-                errors = self._validate(project)
+                errors = self._validate(project, plan)
             if not errors and plan.destructive and not allow_destructive:
-                errors = [_destructive_error(project, self.live, name) for name in plan.destructive]
+                errors = [_destructive_error(project, self.live, name, plan) for name in plan.destructive]
             deployment = self._new_deployment(project, plan, errors, allow_destructive)
             if errors:
                 result = "failed"
@@ -136,9 +146,13 @@ class Workspace:
             plan = make_plan(self.live, project)
             try:
                 self._apply(self.live, project, plan)
-            except EngineError as exc:
+            except (ApplyError, EngineError) as exc:
                 deployment["status"] = "failed"
-                deployment["errors"].append({"error": exc.short})
+                if isinstance(exc, ApplyError):
+                    deployment["errors"].append(exc.error.as_error())
+                    deployment["feedback"].append(exc.error.as_feedback())
+                else:
+                    deployment["errors"].append({"error": exc.short})
                 self.state.save()
                 return _public(deployment)
             self.state.promote(deployment_id)
@@ -175,6 +189,12 @@ class Workspace:
             }
             for path in project.ignored
         ]
+        if not errors:
+            feedback += [
+                {"resource": name, "level": "INFO", "message": evolution.feedback}
+                for name, evolution in plan.evolutions.items()
+                if evolution.method != INCOMPATIBLE
+            ]
         return {
             "id": self.state.peek_id(),
             "status": "failed" if errors else "data_ready",
@@ -184,12 +204,14 @@ class Workspace:
             "feedback": feedback,
             "errors": [e.as_error() for e in errors],
             **plan.names(),
+            "data_movements": [] if errors else plan.data_movements(),
             "files": {} if errors else project.files,  # only a deployment that may go live needs them
             "allow_destructive_operations": allow_destructive,
         }
 
-    def _validate(self, project: Project) -> list[ProjectError]:
-        """Create the project in a scratch database and check every pipe's SQL there."""
+    def _validate(self, project: Project, plan: Plan) -> list[ProjectError]:
+        """Create the project in a scratch database and check there every schema change against the
+        live table and every pipe's SQL."""
         db = f"_tb_check_{uuid.uuid4().hex[:12]}"
         errors: list[ProjectError] = []
         self.engine.execute(f"CREATE DATABASE {quote_ident(db)}")
@@ -203,6 +225,13 @@ class Workspace:
                     errors.append(ProjectError(ds.path, ds.name, exc.short))
             if errors:
                 return errors
+            for name, evolution in plan.evolutions.items():
+                ds = project.datasources[name]
+                error = self._check_evolution(self.live.datasources[name], ds, evolution, db)
+                if error:
+                    errors.append(ProjectError(ds.path, name, error))
+            if errors:
+                return errors
             for pipe in project.pipes.values():
                 error = self._check_pipe(pipe, project)
                 if error:
@@ -211,6 +240,25 @@ class Workspace:
             self.engine.execute("USE default")
             self.engine.execute(f"DROP DATABASE IF EXISTS {quote_ident(db)} SYNC")
         return errors
+
+    def _check_evolution(self, old: Datasource, new: Datasource, evolution: Evolution, db: str) -> str | None:
+        """Try the change on empty tables in the scratch database `db` (the current one), reading
+        from the live table where a backfill would."""
+        try:
+            if evolution.method == ALTER:
+                scratch = f"{old.name}-tb-old"
+                self.engine.execute(old.ddl(table=scratch))
+                for clause in evolution.clauses:
+                    self.engine.execute(f"ALTER TABLE {quote_ident(scratch)} {clause}")
+            elif evolution.method == BACKFILL:
+                if evolution.forward_query:
+                    error = check_forward_query(self.engine, evolution, live_table(old.name), db, new.name)
+                    if error:
+                        return error
+                self.engine.execute(backfill_sql(evolution, live_table(old.name), quote_ident(new.name), limit=0))
+        except EngineError as exc:
+            return f"Cannot migrate the live datasource '{old.name}': {exc.short}"
+        return None
 
     def _check_pipe(self, pipe: Pipe, project: Project) -> str | None:
         try:
@@ -235,6 +283,9 @@ class Workspace:
         return None
 
     def _apply(self, old: Project, new: Project, plan: Plan) -> None:
+        """Make ClickHouse match `new`. The backfills run first, into scratch tables: if one fails,
+        nothing live has changed. Runs under the engine lock: ingest and queries wait for it."""
+        staged = self._backfill(new, plan)
         for pipe in old.pipes.values():
             if pipe.type == "materialized":
                 self.engine.execute(f"DROP VIEW IF EXISTS {quote_ident(pipe.mv_name)}")
@@ -246,29 +297,72 @@ class Workspace:
             ds = new.datasources[name]
             self.engine.execute(ds.ddl().replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
             self.engine.execute(ds.quarantine_ddl().replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
-        for name, indexes in plan.add_columns.items():
-            ds = new.datasources[name]
-            for i in indexes:
-                after = f" AFTER {quote_ident(ds.columns[i - 1].name)}" if i else " FIRST"
-                self.engine.execute(f"ALTER TABLE {quote_ident(name)} ADD COLUMN {ds.column_defs[i]}{after}")
-                column = quote_ident(ds.columns[i].name)
-                self.engine.execute(
-                    f"ALTER TABLE {quote_ident(ds.quarantine_name)} ADD COLUMN {column} Nullable(String)"
-                )
+        for name, scratch in staged.items():
+            self._swap(name, scratch)
+        for name in plan.evolving(ALTER):
+            for clause in plan.evolutions[name].clauses:
+                self.engine.execute(f"ALTER TABLE {quote_ident(name)} {clause}")
+        for name in plan.evolving(ALTER) + plan.evolving(BACKFILL):
+            self._rebuild_quarantine(old.datasources[name], new.datasources[name])
         for pipe in new.pipes.values():
             if pipe.type == "materialized":
                 sql = pipe_sql(pipe, {})
                 target = quote_ident(pipe.output_node.datasource)
                 self.engine.execute(f"CREATE MATERIALIZED VIEW {quote_ident(pipe.mv_name)} TO {target} AS {sql}")
 
+    def _backfill(self, new: Project, plan: Plan) -> dict[str, str]:
+        """Create each rewritten datasource under a scratch name and fill it from the live rows."""
+        staged: dict[str, str] = {}
+        try:
+            for name in plan.evolving(BACKFILL):
+                ds, evolution, scratch = new.datasources[name], plan.evolutions[name], f"{name}-tb-new"
+                self.engine.execute(f"DROP TABLE IF EXISTS {quote_ident(scratch)} SYNC")  # left by a crash
+                self.engine.execute(ds.ddl(table=scratch))
+                staged[name] = scratch
+                live = live_table(name)
+                if evolution.forward_query:
+                    error = check_forward_query(self.engine, evolution, live, "default", scratch)
+                    if error:
+                        raise ApplyError(ProjectError(ds.path, name, error))
+                try:
+                    self.engine.execute(backfill_sql(evolution, live, quote_ident(scratch)))
+                except EngineError as exc:
+                    msg = f"Backfilling datasource '{name}' from the live deployment failed: {exc.short}"
+                    raise ApplyError(ProjectError(ds.path, name, msg)) from None
+        except BaseException:
+            for scratch in staged.values():
+                self.engine.execute(f"DROP TABLE IF EXISTS {quote_ident(scratch)} SYNC")
+            raise
+        return staged
 
-def _destructive_error(new: Project, old: Project, name: str) -> ProjectError:
+    def _swap(self, name: str, scratch: str) -> None:
+        """Put `scratch` in the place of `name` (one atomic EXCHANGE) and drop the old table."""
+        self.engine.execute(f"EXCHANGE TABLES {quote_ident(name)} AND {quote_ident(scratch)}")
+        self.engine.execute(f"DROP TABLE {quote_ident(scratch)} SYNC")
+
+    def _rebuild_quarantine(self, old: Datasource, new: Datasource) -> None:
+        """Give the quarantine table the new columns, keeping its rows (values of dropped columns go)."""
+        before, after = [c.name for c in old.columns], [c.name for c in new.columns]
+        if before == after:
+            return
+        scratch = f"{new.quarantine_name}-tb-new"
+        self.engine.execute(f"DROP TABLE IF EXISTS {quote_ident(scratch)} SYNC")
+        self.engine.execute(new.quarantine_ddl(table=scratch))
+        cols = ", ".join(quote_ident(c) for c in [*QUARANTINE_COLUMNS, *(n for n in after if n in before)])
+        self.engine.execute(
+            f"INSERT INTO {quote_ident(scratch)} ({cols}) SELECT {cols} FROM {quote_ident(new.quarantine_name)}"
+        )
+        self._swap(new.quarantine_name, scratch)
+
+
+def _destructive_error(new: Project, old: Project, name: str, plan: Plan) -> ProjectError:
     if name in new.datasources:
         ds = new.datasources[name]
         msg = (
-            f"Datasource '{name}' changed its schema or engine in a way this server can only apply by "
-            "dropping and recreating the table (its rows are lost). Deploy with "
-            "allow_destructive_operations=true to do that, or only append new columns."
+            f"Datasource '{name}' needs a FORWARD_QUERY to migrate its rows: "
+            f"{plan.evolutions[name].reason}. Add a FORWARD_QUERY that selects every column of the new "
+            "schema from the live rows, or deploy with allow_destructive_operations=true to drop and "
+            "recreate the table (its rows are lost)."
         )
         return ProjectError(ds.path, name, msg)
     ds = old.datasources[name]

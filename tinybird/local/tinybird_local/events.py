@@ -5,21 +5,74 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+
+import zstandard
 
 from .engine import Engine, EngineError, quote_ident, quote_string
 from .project import Column, Datasource
 
 _MISSING = object()
-_ROW_RE = re.compile(r"\(at row (\d+)\)")
-_KEY_RE = re.compile(r"while reading the value of key ([^)\s:]+)")
 _INT_RE = re.compile(r"^(?:LowCardinality\()?(?:Nullable\()?(U?)Int(8|16|32|64|128|256)\)*$")
 _PATH_PART_RE = re.compile(r"\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(:|\*|\d+)\]|\.?([^.\[\]]+)")
 
 # Settings for reading the rows: ISO 8601 / RFC 3339 timestamps like Tinybird accepts, and no
 # parallel parsing so an error names the exact row.
 READ_SETTINGS = "date_time_input_format = 'best_effort', input_format_parallel_parsing = 0"
+
+
+# Compressed bodies are fed to the decompressor this many bytes at a time and the output is checked
+# against the limit after each piece: 1 KiB of zstd (RLE blocks) or deflate expands to at most ~32 MiB,
+# so a small body that would decompress to gigabytes is refused without holding them.
+_DECOMPRESS_STEP = 1024
+
+
+class BodyError(Exception):
+    """A body that cannot be read: `status` 400 (bad encoding or data) or 413 (over the limit)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
+    """The NDJSON in `body` as sent with `Content-Encoding: encoding` (none, `gzip` or `zstd`), refused
+    with BodyError(413) when it is over `limit` bytes once decompressed. Several gzip members or zstd
+    frames in a row read as one body; zstd frames may or may not carry their content size."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        if len(body) > limit:
+            raise BodyError(413, f"The body is over the limit of {limit} bytes")
+        return body
+    if encoding == "gzip":
+        return _decompress(lambda: zlib.decompressobj(16 + zlib.MAX_WBITS), body, limit, "gzip", zlib.error)
+    if encoding == "zstd":
+        return _decompress(
+            lambda: zstandard.ZstdDecompressor().decompressobj(), body, limit, "zstd", zstandard.ZstdError
+        )
+    raise BodyError(400, f"Unsupported Content-Encoding '{encoding}'")
+
+
+def _decompress(new: Callable[[], Any], body: bytes, limit: int, name: str, error: type[Exception]) -> bytes:
+    out = bytearray()
+    pos = 0
+    try:
+        while pos < len(body):  # one gzip member / zstd frame per round
+            decompressor = new()
+            while not decompressor.eof:
+                if pos >= len(body):
+                    raise BodyError(400, f"Invalid {name} body: it is truncated")
+                piece = body[pos : pos + _DECOMPRESS_STEP]
+                pos += len(piece)
+                out += decompressor.decompress(piece)
+                if len(out) > limit:
+                    raise BodyError(413, f"The uncompressed body is over the limit of {limit} bytes")
+            pos -= len(decompressor.unused_data)
+    except error:
+        raise BodyError(400, f"Invalid {name} body") from None
+    return bytes(out)
 
 
 @dataclass
@@ -116,7 +169,33 @@ class Ingestor:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ingest(self, ds: Datasource, body: str) -> IngestResult:
+    def ingest(self, lookup: Callable[[], Datasource | None], body: str) -> IngestResult:
+        """Write `body` into the datasource `lookup()` returns (LookupError when there is none).
+        The rows are mapped before taking the engine lock; if a deploy changed the datasource while
+        this waited for the lock, they are mapped again through its new schema."""
+        ds = lookup()
+        if ds is None:
+            raise LookupError("no such datasource")
+        accepted, rejected = self._map(ds, body)
+        with self.engine.lock:
+            current = lookup()
+            if current is None:
+                raise LookupError("no such datasource")
+            if current is not ds:
+                ds = current
+                accepted, rejected = self._map(ds, body)
+            good = self._validate(ds, accepted, rejected)
+            if good:
+                data = "\n".join(line for _, line in good)
+                self.engine.execute(
+                    f"INSERT INTO {quote_ident(ds.name)} SETTINGS {READ_SETTINGS} FORMAT JSONEachRow\n{data}\n"
+                )
+            if rejected:
+                self._quarantine(ds, rejected)
+        return IngestResult(len(good), len(rejected))
+
+    def _map(self, ds: Datasource, body: str) -> tuple[list[tuple[dict[str, Any], str]], list[_Rejected]]:
+        """Each NDJSON line through the columns' JSON paths: (values, mapped line) or a rejection."""
         paths = {c.name: parse_path(c.jsonpath) for c in ds.columns}
         accepted: list[tuple[dict[str, Any], str]] = []
         rejected: list[_Rejected] = []
@@ -137,17 +216,7 @@ class Ingestor:
                 rejected.append(_Rejected(values, *problem))
             else:
                 accepted.append((values, _mapped_line(ds.columns, values)))
-
-        with self.engine.lock:
-            good = self._validate(ds, accepted, rejected)
-            if good:
-                data = "\n".join(line for _, line in good)
-                self.engine.execute(
-                    f"INSERT INTO {quote_ident(ds.name)} SETTINGS {READ_SETTINGS} FORMAT JSONEachRow\n{data}\n"
-                )
-            if rejected:
-                self._quarantine(ds, rejected)
-        return IngestResult(len(good), len(rejected))
+        return accepted, rejected
 
     def _validate(
         self, ds: Datasource, rows: list[tuple[dict[str, Any], str]], rejected: list[_Rejected]
@@ -164,14 +233,12 @@ class Ingestor:
                 good.extend(rest)
                 break
             except EngineError as exc:
-                row = _ROW_RE.search(exc.message)
-                if not row or not 1 <= int(row.group(1)) <= len(rest):
+                if exc.row is None or not 1 <= exc.row <= len(rest):
                     raise
-                index = int(row.group(1)) - 1
+                index = exc.row - 1
                 good.extend(rest[:index])
                 values = rest[index][0]
-                key = _KEY_RE.search(exc.message)
-                column = key.group(1).strip("`'\"") if key else ""
+                column = exc.key or ""
                 rejected.append(_Rejected(values, column, _row_error(ds, column, values, exc)))
                 rest = rest[index + 1 :]
         return good

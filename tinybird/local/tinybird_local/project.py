@@ -29,6 +29,7 @@ QUARANTINE_PREFIX = (
     "`c__import_id` Nullable(String)",
     "`insertion_date` DateTime DEFAULT now()",
 )
+QUARANTINE_COLUMNS = ("c__error_column", "c__error", "c__import_id", "insertion_date")
 
 
 def clean_message(text: str) -> str:
@@ -58,27 +59,32 @@ class Datasource:
     columns: list[Column]
     column_defs: list[str]  # `name` Type [DEFAULT ...] [CODEC(...)]
     engine: str  # the full ENGINE clause after `ENGINE =`
+    engine_without_ttl: str = ""  # the same without its TTL (a TTL change is an ALTER)
+    ttl: str | None = None  # ENGINE_TTL
+    indexes: dict[str, str] = field(default_factory=dict)  # name -> `INDEX name expr TYPE t GRANULARITY g`
+    forward_query: str | None = None  # FORWARD_QUERY: a SELECT list run over the live rows on a schema change
 
-    def ddl(self, database: str = "") -> str:
-        prefix = f"{quote_ident(database)}." if database else ""
-        cols = ",\n    ".join(self.column_defs)
-        return f"CREATE TABLE {prefix}{quote_ident(self.name)}\n(\n    {cols}\n)\nENGINE = {self.engine}"
+    def ddl(self, table: str | None = None) -> str:
+        """CREATE TABLE for this datasource, named `table` if given (a deploy's scratch copy)."""
+        body = ",\n    ".join(self.column_defs + list(self.indexes.values()))
+        return f"CREATE TABLE {quote_ident(table or self.name)}\n(\n    {body}\n)\nENGINE = {self.engine}"
 
     @property
     def quarantine_name(self) -> str:
         return f"{self.name}_quarantine"
 
-    def quarantine_ddl(self, database: str = "") -> str:
-        prefix = f"{quote_ident(database)}." if database else ""
+    def quarantine_ddl(self, table: str | None = None) -> str:
         cols = list(QUARANTINE_PREFIX) + [f"{quote_ident(c.name)} Nullable(String)" for c in self.columns]
         body = ",\n    ".join(cols)
         return (
-            f"CREATE TABLE {prefix}{quote_ident(self.quarantine_name)}\n(\n    {body}\n)\n"
+            f"CREATE TABLE {quote_ident(table or self.quarantine_name)}\n(\n    {body}\n)\n"
             "ENGINE = MergeTree ORDER BY insertion_date"
         )
 
-    def fingerprint(self) -> tuple[tuple[str, ...], str]:
-        return tuple(self.column_defs), self.engine
+    def fingerprint(self) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        """What the table is made of; the rest of the file (descriptions, JSON paths, the forward
+        query) changes no DDL."""
+        return tuple(self.column_defs), self.engine, tuple(self.indexes.values())
 
 
 @dataclass
@@ -164,8 +170,12 @@ def _datasource(name: str, path: str, doc: Any) -> Datasource:
         columns.append(Column(raw["name"], wrap_nullable(raw), jsonpath, raw.get("default_value") or None))
     engine_node = node.get("engine") or {}
     engine_type = engine_node.get("type") or "MergeTree"
-    engine = engine_full_from_dict(engine_type, dict(engine_node.get("args") or []), columns=raw_columns)
-    return Datasource(name, path, columns, defs, engine)
+    args = dict(engine_node.get("args") or [])
+    engine = engine_full_from_dict(engine_type, args, columns=raw_columns)
+    without_ttl = engine_full_from_dict(engine_type, {k: v for k, v in args.items() if k != "ttl"}, columns=raw_columns)
+    indexes = {index.name: index.to_sql() for index in node.get("indexes") or []}
+    forward_query = (doc.forward_query or "").strip() or None
+    return Datasource(name, path, columns, defs, engine, without_ttl, args.get("ttl"), indexes, forward_query)
 
 
 def _pipe(name: str, path: str, doc: Any) -> Pipe:

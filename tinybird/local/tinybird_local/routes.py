@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
 from .deploy import Workspace
 from .engine import Engine, EngineError
-from .events import Ingestor
+from .events import BodyError, Ingestor, decode_body
 from .pipes import (
     TemplateError,
     first_keyword,
@@ -29,12 +28,6 @@ PIPE_FORMATS = {
     "ndjson": ("JSONEachRow", "application/x-ndjson"),
     "csv": ("CSVWithNames", "text/csv"),
 }
-_UNKNOWN_TABLE_RES = (
-    re.compile(r"identifier '([^']+)'"),
-    re.compile(r"Table (\S+) does not exist"),
-    re.compile(r"Could not find table: (\S+)"),
-    re.compile(r"Database (\S+) does not exist"),
-)
 _SQL_ALLOWED = ("SELECT", "WITH", "DESCRIBE", "DESC")
 WORKSPACE_ID = "00000000-0000-0000-0000-000000000001"
 
@@ -185,24 +178,22 @@ class Api:
         name = request.arg("name")
         if not name:
             raise HttpError(400, "The 'name' parameter is required")
-        ds = self.workspace.live.datasources.get(name)
-        if ds is None:
+        if name not in self.workspace.live.datasources:
             raise HttpError(404, f"Data Source '{name}' not found")
         body = request.body(MAX_EVENTS_BODY)
-        encoding = (request.headers.get("Content-Encoding") or "").lower()
-        if encoding == "gzip":
-            try:
-                body = _gunzip(body, MAX_EVENTS_BODY)
-            except (OSError, EOFError, zlib.error):
-                raise HttpError(400, "Invalid gzip body") from None
-        elif encoding not in ("", "identity"):
-            raise HttpError(400, f"Unsupported Content-Encoding '{encoding}'")
+        try:
+            body = decode_body(body, request.headers.get("Content-Encoding") or "", MAX_EVENTS_BODY)
+        except BodyError as exc:
+            raise HttpError(exc.status, str(exc)) from None
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise HttpError(400, "The body is not valid UTF-8") from None
         try:
-            result = self.ingestor.ingest(ds, text)
+            # Looked up again under the engine lock: a deploy may swap the table meanwhile.
+            result = self.ingestor.ingest(lambda: self.workspace.live.datasources.get(name), text)
+        except LookupError:
+            raise HttpError(404, f"Data Source '{name}' not found") from None
         except EngineError as exc:
             # The rows were checked first, so this is a materialized view failing on them: the
             # datasource may have been written (Tinybird's 422 "partial" case).
@@ -266,25 +257,6 @@ class Api:
         try:
             return self.engine.query(sql, fmt)
         except EngineError as exc:
-            if exc.code in (60, 81):
-                raise HttpError(unknown_table_status, f"Resource '{_missing_name(exc)}' not found") from None
+            if exc.unknown is not None:
+                raise HttpError(unknown_table_status, f"Resource '{exc.unknown}' not found") from None
             raise HttpError(400, f"[Error] {exc.short}") from None
-
-
-def _missing_name(exc: EngineError) -> str:
-    for pattern in _UNKNOWN_TABLE_RES:
-        match = pattern.search(exc.message)
-        if match:
-            name = match.group(1).strip("`'\".")
-            return name.removeprefix("default.")
-    return "unknown"
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = decompressor.decompress(body, limit + 1)
-    if len(out) > limit:
-        raise HttpError(413, f"The uncompressed body is over the limit of {limit} bytes")
-    if not decompressor.eof:
-        raise EOFError("truncated gzip body")
-    return out

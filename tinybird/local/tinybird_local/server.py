@@ -108,8 +108,10 @@ class Router:
         self.routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
 
     def add(self, methods: str, pattern: str, handler: Handler, *, auth: bool = True) -> None:
+        """`methods` and `pattern` may list alternatives with `|`: "GET|POST", "/v1/x|/v0/x"."""
+        compiled = re.compile(f"^(?:{pattern})$")  # grouped: `^a|b$` would match any path starting with a
         for method in methods.split("|"):
-            self.routes.append((method, re.compile(f"^{pattern}$"), handler, auth))
+            self.routes.append((method, compiled, handler, auth))
 
     def find(self, method: str, path: str) -> tuple[Handler, re.Match[str], bool]:
         allowed = False

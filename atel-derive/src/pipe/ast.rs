@@ -1,0 +1,138 @@
+//! The typed model of a `#[pipe(...)]` input: the params struct with its attribute, its typed method and
+//! its fields, each keeping the `syn` node it came from for spans.
+
+use proc_macro2::TokenStream;
+use syn::ext::IdentExt as _;
+use syn::{Expr, Fields, Ident, ItemStruct, LitStr, Type};
+
+use super::attr;
+use super::template::Literal;
+use crate::ctxt::Ctxt;
+use crate::meta::is_resource_name;
+
+/// The params struct a pipe is made of.
+pub(crate) struct Pipe<'a> {
+    /// The struct as written.
+    pub(crate) original: &'a ItemStruct,
+    /// The struct as the expansion writes it back: without `#[param]`, which is not a real attribute.
+    pub(crate) item: ItemStruct,
+    pub(crate) attrs: attr::Pipe,
+    /// The typed method: `method`, else the pipe name; `None` when that is not a Rust identifier
+    /// (reported) or there is no name.
+    pub(crate) method: Option<Ident>,
+    /// The named fields, in order.
+    pub(crate) fields: Vec<Field<'a>>,
+}
+
+/// One field of the params struct: one template param.
+pub(crate) struct Field<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    /// The query-string name: `rename`, or the field name.
+    pub(crate) name: String,
+    /// `Option<...>`, written as such.
+    pub(crate) optional: bool,
+    pub(crate) default: Option<(Expr, Literal)>,
+    /// The `required` flag, for spans.
+    pub(crate) required: Option<TokenStream>,
+    /// `description`, else the doc comment.
+    pub(crate) description: Option<String>,
+}
+
+/// What the expansion needs beyond the model, all present: there is no endpoint without them.
+pub(crate) struct Endpoint<'a> {
+    pub(crate) name: &'a LitStr,
+    pub(crate) output: &'a Type,
+    pub(crate) method: &'a Ident,
+}
+
+impl<'a> Pipe<'a> {
+    /// The model; every problem of the attribute, the struct and its fields is reported to `cx`.
+    pub(crate) fn from_ast(cx: &mut Ctxt, args: TokenStream, original: &'a ItemStruct) -> Self {
+        let attrs = attr::Pipe::from_ast(cx, args);
+        if !original.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &original.generics,
+                "`#[pipe]` params structs cannot be generic",
+            );
+        }
+        if let Fields::Unnamed(fields) = &original.fields {
+            cx.error_spanned_by(
+                fields,
+                "`#[pipe]` params need named fields: `struct Params { days: u32 }`",
+            );
+        }
+        let fields = original
+            .fields
+            .iter()
+            .filter_map(|field| Field::from_ast(cx, field))
+            .collect();
+        let method = method_ident(cx, &attrs);
+        // (`ItemStruct` is not `Clone` without syn's `clone-impls`.)
+        let mut item: ItemStruct = syn::parse_quote!(#original);
+        for field in &mut item.fields {
+            field.attrs.retain(|attr| !attr.path().is_ident("param"));
+        }
+        Self {
+            original,
+            item,
+            attrs,
+            method,
+            fields,
+        }
+    }
+
+    /// The endpoint's name, output and method, when all three are known.
+    pub(crate) fn endpoint(&self) -> Option<Endpoint<'_>> {
+        Some(Endpoint {
+            name: self.attrs.name.as_ref()?,
+            output: self.attrs.output.as_ref()?,
+            method: self.method.as_ref()?,
+        })
+    }
+}
+
+impl<'a> Field<'a> {
+    /// `None` for a field without a name (the struct was reported as a tuple struct).
+    fn from_ast(cx: &mut Ctxt, field: &'a syn::Field) -> Option<Self> {
+        let ident = field.ident.as_ref()?;
+        let attrs = attr::Param::from_ast(cx, &field.attrs);
+        let name = attrs
+            .rename
+            .as_ref()
+            .map_or_else(|| ident.unraw().to_string(), LitStr::value);
+        let description =
+            attrs.description.as_ref().map(LitStr::value).or_else(|| {
+                (!attrs.docs.is_empty()).then(|| attrs.docs.join(" ").trim().to_owned())
+            });
+        Some(Self {
+            ident,
+            ty: &field.ty,
+            name,
+            optional: attr::is_option(&field.ty),
+            default: attrs.default,
+            required: attrs.required,
+            description,
+        })
+    }
+}
+
+/// The typed method's name: `method = "..."`, or the pipe name.
+fn method_ident(cx: &mut Ctxt, attrs: &attr::Pipe) -> Option<Ident> {
+    let lit = attrs.method.as_ref().or(attrs.name.as_ref())?;
+    match syn::parse_str::<Ident>(&lit.value()) {
+        Ok(ident) => Some(Ident::new(&ident.to_string(), lit.span())),
+        Err(_) if attrs.method.is_some() => {
+            cx.error_spanned_by(lit, "`method` must be a Rust identifier");
+            None
+        }
+        Err(_) if !is_resource_name(&lit.value()) => None, // reported as a bad pipe name
+        Err(_) => {
+            cx.error_spanned_by(
+                lit,
+                "the pipe name is not a Rust identifier: name the typed method with `method = \"...\"`",
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! What `#[derive(Datasource)]` checks about a column at compile time, through constants.
+//!
+//! [`ColumnType::SHAPE`](crate::ColumnType::SHAPE) describes a Rust type's column as a [`Shape`]
+//! (`Option<Vec<String>>` is `Nullable(Array(String))`); a hand-written `#[tinybird(type = "...")]` is
+//! parsed by the derive into a [`ChShape`]. The derive asserts, at the field's type, that:
+//!
+//! - no `Nullable` holds an array, a map or another `Nullable` (ClickHouse has none: `Option<Vec<T>>`
+//!   and `Option<HashMap<..>>` are compile errors; use the container itself, empty for none);
+//! - `low_cardinality` is on a type ClickHouse accepts in `LowCardinality`: `String` or `FixedString`,
+//!   maybe `Nullable`, maybe in arrays (see [`ChType::low_cardinality`](crate::ChType::low_cardinality));
+//! - a `rust_decimal::Decimal` has its precision and scale (`#[tinybird(decimal(P, S))]`);
+//! - a hand-written type round-trips with the field's type ([`fits`], the table below).
+//!
+//! The assertions run on the field's real type, so type aliases are checked too. Your own
+//! [`ColumnType`](crate::ColumnType) impls are [`Shape::Opaque`] unless they say otherwise: nothing is
+//! checked about them.
+//!
+//! # Compatibility of hand-written types
+//!
+//! `type = "..."` must hold every value of the field's type and give it back on read: written as JSON,
+//! stored, read from a `FORMAT JSON` answer into the same Rust type.
+//!
+//! | Rust type                               | ClickHouse types it round-trips with                          |
+//! |-----------------------------------------|---------------------------------------------------------------|
+//! | `String`, `&str`                        | `String`, `FixedString(N)`, `Enum8/16(...)`, `UUID`, `Date`, `Date32`, `DateTime(...)`, `DateTime64(...)`, `IPv4`, `IPv6` (the text must be a valid value) |
+//! | `uuid::Uuid`                            | `UUID`, `String`                                              |
+//! | `bool`                                  | `Bool`                                                        |
+//! | `uN`                                    | `UIntM` for M ≥ N, `IntM` for M > N, `Float32` for N ≤ 16, `Float64` for N ≤ 32 |
+//! | `iN`                                    | `IntM` for M ≥ N, `Float32` for N ≤ 16, `Float64` for N ≤ 32  |
+//! | `f32` / `f64`                           | `Float32` (`f32` only), `Float64`                             |
+//! | `chrono::NaiveDate`                     | `Date`, `Date32`                                              |
+//! | `chrono::DateTime<Utc>`, `NaiveDateTime`| `DateTime(...)`, `DateTime64(...)` (at the column's precision) |
+//! | `rust_decimal::Decimal`                 | `Decimal(P, S)`, `Decimal32(S)` … `Decimal256(S)`             |
+//! | `Option<T>`                             | `Nullable(X)` where `X` takes `T`: `None` is `null`, which only `Nullable` keeps |
+//! | `Vec<T>`                                | `Array(X)` where `X` takes `T`                                |
+//! | `HashMap<String, V>`, `BTreeMap<..>`    | `Map(K, X)` where `K` takes `String` and `X` takes `V`        |
+//!
+//! Everywhere, `LowCardinality(X)` and `SimpleAggregateFunction(f, X)` take what `X` takes, and a
+//! `Nullable(X)` also takes a non-`Option` `T` that `X` takes. So `type = "UInt8"` on a `String` is an
+//! error (ClickHouse answers a number, which a `String` does not read), as is `type = "UInt32"` on a
+//! `u64` (it cannot hold every `u64`) or `type = "String"` on an `Option<String>` (`None` would come
+//! back as `""`).
+
+use crate::param::Scalar;
+
+/// The shape of a Rust type's ClickHouse column, known at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shape {
+    /// One value.
+    Scalar(Scalar),
+    /// `Option<T>`: `Nullable(T)`.
+    Nullable(&'static Self),
+    /// `Vec<T>`: `Array(T)`.
+    Array(&'static Self),
+    /// `HashMap<K, V>` / `BTreeMap<K, V>`: `Map(K, V)`.
+    Map(&'static Self, &'static Self),
+    /// A type the checks know nothing about: the default of [`ColumnType::SHAPE`](crate::ColumnType),
+    /// never refused.
+    Opaque,
+}
+
+impl Shape {
+    /// Whether every `Nullable` in it holds a plain value: ClickHouse refuses `Nullable(Array(..))`,
+    /// `Nullable(Map(..))` and `Nullable(Nullable(..))`.
+    pub const fn nullable_ok(&self) -> bool {
+        match self {
+            Self::Nullable(Self::Nullable(_) | Self::Array(_) | Self::Map(..)) => false,
+            Self::Nullable(inner) | Self::Array(inner) => inner.nullable_ok(),
+            Self::Map(key, value) => key.nullable_ok() && value.nullable_ok(),
+            Self::Scalar(_) | Self::Opaque => true,
+        }
+    }
+
+    /// Whether `low_cardinality` can apply: the value (the innermost element of an array) is a
+    /// `String`, maybe `Nullable`. ClickHouse refuses `LowCardinality` of anything but `String` and
+    /// `FixedString` unless `allow_suspicious_low_cardinality_types` is set, which Tinybird does not
+    /// do, and never puts it around an array. A map is refused: write which side is dictionary-encoded
+    /// with `type = "Map(LowCardinality(String), ...)"`.
+    pub const fn low_cardinality_ok(&self) -> bool {
+        match self {
+            Self::Scalar(Scalar::String) | Self::Opaque => true,
+            Self::Nullable(inner) => matches!(inner, Self::Scalar(Scalar::String) | Self::Opaque),
+            Self::Array(inner) => inner.low_cardinality_ok(),
+            Self::Scalar(_) | Self::Map(..) => false,
+        }
+    }
+
+    /// Whether a `Decimal` is in it, which needs `#[tinybird(decimal(P, S))]`.
+    pub const fn has_decimal(&self) -> bool {
+        match self {
+            Self::Scalar(scalar) => matches!(scalar, Scalar::Decimal),
+            Self::Nullable(inner) | Self::Array(inner) => inner.has_decimal(),
+            Self::Map(key, value) => key.has_decimal() || value.has_decimal(),
+            Self::Opaque => false,
+        }
+    }
+}
+
+/// A ClickHouse type written by hand (`#[tinybird(type = "...")]`), as far as [`fits`] cares; the
+/// derive builds it from the parsed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChShape {
+    /// `String`.
+    String,
+    /// `FixedString(N)`.
+    FixedString,
+    /// `Enum8(...)`, `Enum16(...)`, `Enum(...)`.
+    Enum,
+    /// `UUID`.
+    Uuid,
+    /// `IPv4`, `IPv6`.
+    Ip,
+    /// `Bool`.
+    Bool,
+    /// `UIntN`.
+    UInt(u16),
+    /// `IntN`.
+    Int(u16),
+    /// `Float32`, `Float64`.
+    Float(u16),
+    /// `Date`, `Date32`.
+    Date,
+    /// `DateTime(...)`, `DateTime64(...)`.
+    DateTime,
+    /// `Decimal(P, S)`, `DecimalN(S)`.
+    Decimal,
+    /// `Nullable(T)`.
+    Nullable(&'static Self),
+    /// `LowCardinality(T)`.
+    LowCardinality(&'static Self),
+    /// `SimpleAggregateFunction(f, T)`: stored and read as `T`.
+    SimpleAggregate(&'static Self),
+    /// `Array(T)`.
+    Array(&'static Self),
+    /// `Map(K, V)`.
+    Map(&'static Self, &'static Self),
+    /// `Tuple`, `Nested`, `JSON`, `Variant`, `Dynamic`, `AggregateFunction`, the geo types: no Rust type
+    /// of this crate maps to them, only [`Shape::Opaque`] ones.
+    Other,
+}
+
+/// Whether a column of type `ch` round-trips every value of a Rust type of shape `rust` (the table in
+/// the [module docs](self)).
+pub const fn fits(rust: &Shape, ch: &ChShape) -> bool {
+    match (rust, ch) {
+        (Shape::Opaque, _) => true,
+        (_, ChShape::LowCardinality(ch) | ChShape::SimpleAggregate(ch)) => fits(rust, ch),
+        (Shape::Nullable(rust), ChShape::Nullable(ch))
+        | (Shape::Array(rust), ChShape::Array(ch)) => fits(rust, ch),
+        // `None` is written as `null`, which only a `Nullable` keeps.
+        (Shape::Nullable(_), _) => false,
+        (_, ChShape::Nullable(ch)) => fits(rust, ch),
+        (Shape::Map(key, value), ChShape::Map(ch_key, ch_value)) => {
+            fits(key, ch_key) && fits(value, ch_value)
+        }
+        (Shape::Scalar(scalar), ch) => scalar_fits(*scalar, ch),
+        _ => false,
+    }
+}
+
+const fn scalar_fits(scalar: Scalar, ch: &ChShape) -> bool {
+    use ChShape as C;
+    match scalar {
+        Scalar::String => matches!(
+            ch,
+            C::String | C::FixedString | C::Enum | C::Uuid | C::Ip | C::Date | C::DateTime
+        ),
+        Scalar::Uuid => matches!(ch, C::Uuid | C::String),
+        Scalar::Bool => matches!(ch, C::Bool),
+        Scalar::UInt(bits) => match *ch {
+            C::UInt(m) => m >= bits,
+            C::Int(m) => m > bits,
+            C::Float(m) => bits <= m / 2,
+            _ => false,
+        },
+        Scalar::Int(bits) => match *ch {
+            C::Int(m) => m >= bits,
+            C::Float(m) => bits <= m / 2,
+            _ => false,
+        },
+        Scalar::Float(bits) => matches!(*ch, C::Float(m) if m >= bits),
+        Scalar::Date => matches!(ch, C::Date),
+        Scalar::DateTime => matches!(ch, C::DateTime),
+        Scalar::Decimal => matches!(ch, C::Decimal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ColumnType;
+
+    fn shape<T: ColumnType>() -> Shape {
+        T::SHAPE
+    }
+
+    #[test]
+    fn nullable_containers_are_refused() {
+        assert!(shape::<Option<String>>().nullable_ok());
+        assert!(shape::<Vec<Option<u8>>>().nullable_ok());
+        assert!(!shape::<Option<Vec<String>>>().nullable_ok());
+        assert!(!shape::<Option<std::collections::HashMap<String, u8>>>().nullable_ok());
+        assert!(!shape::<Option<Option<u8>>>().nullable_ok());
+        assert!(!shape::<Vec<Option<Vec<u8>>>>().nullable_ok());
+    }
+
+    #[test]
+    fn low_cardinality_only_of_strings() {
+        assert!(shape::<String>().low_cardinality_ok());
+        assert!(shape::<Option<String>>().low_cardinality_ok());
+        assert!(shape::<Vec<Vec<Option<String>>>>().low_cardinality_ok());
+        assert!(!shape::<u64>().low_cardinality_ok());
+        assert!(!shape::<chrono::NaiveDate>().low_cardinality_ok());
+        assert!(!shape::<Vec<u8>>().low_cardinality_ok());
+        assert!(!shape::<std::collections::BTreeMap<String, String>>().low_cardinality_ok());
+    }
+
+    #[test]
+    fn hand_written_types_round_trip_or_not() {
+        use ChShape as C;
+        assert!(fits(&shape::<String>(), &C::DateTime));
+        assert!(fits(&shape::<String>(), &C::LowCardinality(&C::String)));
+        assert!(!fits(&shape::<String>(), &C::UInt(8)));
+        assert!(fits(&shape::<u32>(), &C::UInt(64)));
+        assert!(fits(&shape::<u32>(), &C::Int(64)));
+        assert!(!fits(&shape::<u32>(), &C::Int(32)));
+        assert!(!fits(&shape::<u64>(), &C::Float(64)));
+        assert!(fits(&shape::<u16>(), &C::Float(32)));
+        assert!(fits(&shape::<i32>(), &C::Float(64)));
+        assert!(fits(
+            &shape::<Vec<String>>(),
+            &C::Array(&C::LowCardinality(&C::String))
+        ));
+        assert!(fits(&shape::<Option<u8>>(), &C::Nullable(&C::UInt(8))));
+        assert!(fits(&shape::<u8>(), &C::Nullable(&C::UInt(8))));
+        assert!(!fits(&shape::<Option<String>>(), &C::String));
+        assert!(fits(
+            &shape::<std::collections::HashMap<String, u8>>(),
+            &C::Map(&C::LowCardinality(&C::String), &C::UInt(16))
+        ));
+        assert!(!fits(&shape::<Vec<u8>>(), &C::UInt(8)));
+        assert!(!fits(&shape::<String>(), &C::Other));
+        assert!(fits(&Shape::Opaque, &C::Other));
+    }
+}

@@ -1,0 +1,17 @@
+use std::collections::HashMap;
+
+use atel_sdk::Datasource;
+
+type Coupons = Option<Vec<String>>;
+
+#[derive(Datasource)]
+struct Order {
+    id: u64,
+    tags: Option<Vec<String>>,
+    attributes: Option<HashMap<String, String>>,
+    coupons: Coupons,
+    note: Option<Option<String>>,
+    fine: Vec<Option<String>>,
+}
+
+fn main() {}
