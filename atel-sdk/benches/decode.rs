@@ -96,5 +96,33 @@ fn decode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode);
+/// What schema validation costs: probing the row type and checking a `meta` (a client's first answer
+/// for a row type; later answers with the same `meta` only compare it with the one remembered).
+fn validate(c: &mut Criterion) {
+    use atel_sdk::client::{ColumnMeta, check_columns};
+    let meta: Vec<ColumnMeta> = [
+        ("agent_type", "LowCardinality(String)"),
+        ("model", "String"),
+        ("runs", "UInt64"),
+        ("output_tokens", "UInt64"),
+        ("avg_duration_ms", "Float64"),
+        ("cost_usd", "Float64"),
+        ("cache_hit_rate", "Float32"),
+        ("errors", "UInt32"),
+    ]
+    .into_iter()
+    .map(|(name, ty)| ColumnMeta::new(name, ty))
+    .collect();
+    let mut group = c.benchmark_group("schema_validation");
+    group.bench_function("probe_and_check_8_columns", |b| {
+        b.iter(|| check_columns::<UsageRow>("pipe `p`", black_box(&meta)).unwrap());
+    });
+    group.bench_function("compare_remembered_meta", |b| {
+        let remembered = meta.clone();
+        b.iter(|| black_box(&remembered).as_slice() == black_box(&meta).as_slice());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, validate);
 criterion_main!(benches);

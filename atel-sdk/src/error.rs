@@ -82,6 +82,25 @@ pub enum Error {
         body: String,
     },
 
+    /// A query answer's columns (its `meta`) do not fit the row type: checked before any row is
+    /// decoded (see [`client::check_columns`](crate::client::check_columns)). Nothing was decoded.
+    #[error(
+        "the columns of {context} do not fit `{row_type}`: {} (fields: {}; columns: {})",
+        Messages(.problems), List(.fields), List(.columns)
+    )]
+    SchemaMismatch {
+        /// What was queried, e.g. "pipe `top_pages`".
+        context: String,
+        /// The row type's name.
+        row_type: &'static str,
+        /// Each field that does not fit, e.g. ``field `views` (u64) cannot read column `views` of type `String` ``.
+        problems: Vec<String>,
+        /// The row type's fields as the client sees them, `name: type`.
+        fields: Vec<String>,
+        /// The answer's columns, `name Type`.
+        columns: Vec<String>,
+    },
+
     /// Rows were written but some of them went to the datasource's quarantine. Returned by
     /// [`IngestSummary::check`](crate::client::IngestSummary::check); `ingest` itself reports quarantined
     /// rows in its summary.
@@ -145,7 +164,8 @@ impl Error {
     ///
     /// Permanent: [`Api`](Self::Api) with status 400 (a malformed row or query), 403 (the token lacks
     /// the scope for this resource), 404 (no such datasource or pipe) or 413 (the body is too large),
-    /// and [`Encode`](Self::Encode), [`Decode`](Self::Decode) and [`Quarantined`](Self::Quarantined)
+    /// and [`Encode`](Self::Encode), [`Decode`](Self::Decode), [`SchemaMismatch`](Self::SchemaMismatch)
+    /// and [`Quarantined`](Self::Quarantined)
     /// (the same rows are quarantined again).
     ///
     /// Neither permanent nor [retryable](Self::is_retryable): [`Config`](Self::Config),
@@ -156,7 +176,10 @@ impl Error {
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Api { status, .. } => is_permanent_status(*status),
-            Self::Encode(_) | Self::Decode { .. } | Self::Quarantined { .. } => true,
+            Self::Encode(_)
+            | Self::Decode { .. }
+            | Self::SchemaMismatch { .. }
+            | Self::Quarantined { .. } => true,
             _ => false,
         }
     }
@@ -209,6 +232,17 @@ impl fmt::Display for Location<'_> {
             (None, Some(column)) => write!(f, " (column `{column}`)"),
             (None, None) => Ok(()),
         }
+    }
+}
+
+struct List<'a>(&'a [String]);
+
+impl fmt::Display for List<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        f.write_str(&self.0.join(", "))
     }
 }
 

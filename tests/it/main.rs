@@ -12,6 +12,7 @@ mod oracle;
 mod pipes;
 mod pricing_fixtures;
 mod pricing_sql;
+mod schema;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::DeployOptions;

@@ -16,6 +16,7 @@ pub mod ndjson;
 mod query;
 mod retry;
 mod transport;
+pub mod validate;
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use deploy::{BuildOutcome, DeployOptions, DeployOutcome, Feedback};
 pub use ingest::IngestSummary;
 pub use inserter::{DEFAULT_INSERTER_MAX_ROWS, Inserter};
 pub use retry::RetryPolicy;
+pub use validate::{ColumnMeta, check_columns};
 
 use crate::error::Result;
 
@@ -54,6 +56,8 @@ struct Inner {
     compression: Compression,
     wait: bool,
     max_body_bytes: usize,
+    /// Whether query answers' `meta` is checked against the row type (`None`: off).
+    schemas: Option<validate::SchemaCache>,
 }
 
 impl fmt::Debug for TinybirdClient {
@@ -68,6 +72,7 @@ impl fmt::Debug for TinybirdClient {
             .field("compression", &inner.compression)
             .field("wait", &inner.wait)
             .field("max_body_bytes", &inner.max_body_bytes)
+            .field("schema_validation", &inner.schemas.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 
 use super::config::MAX_GET_URL_LEN;
 use super::transport::{MAX_ERROR_BODY, Reply};
+use super::validate::ColumnMeta;
 use super::{TinybirdClient, lenient};
 use crate::error::{Error, Result, truncate};
 use crate::resource::Pipe;
@@ -21,19 +22,34 @@ impl TinybirdClient {
     /// through `f64` unless the field is a float: a `Decimal(20, 2)` reaches a `rust_decimal::Decimal`
     /// exactly (see [`de::from_str`](super::de::from_str)). A row that does not fit `P::Output` is an
     /// [`Error::Decode`] naming the pipe, the row, the column and showing the row.
+    ///
+    /// Before any row is decoded, the answer's `meta` is checked against `P::Output` (once per
+    /// endpoint, row type and `meta`; see [`validate`](super::validate)): a missing column or a column
+    /// type the field cannot read is one [`Error::SchemaMismatch`] naming both.
     pub async fn query<P: Pipe>(&self, params: &P) -> Result<Vec<P::Output>> {
         let path = format!("/v0/pipes/{}.json", P::NAME);
         let reply = self.get_or_post(&path, &params.params()).await?;
-        decode_rows(&reply, || format!("the response of pipe `{}`", P::NAME))
+        self.decode_rows(
+            &reply,
+            &path,
+            || format!("pipe `{}`", P::NAME),
+            || format!("the response of pipe `{}`", P::NAME),
+        )
     }
 
     /// Runs a `SELECT` through `/v0/sql` and decodes its rows into `T`.
     ///
     /// `FORMAT JSON` is appended unless the query already ends with it (another format is a
-    /// [`Error::Config`]). Long queries go as a `POST` form, like [`query`](Self::query).
+    /// [`Error::Config`]). Long queries go as a `POST` form, like [`query`](Self::query). The answer's
+    /// `meta` is checked against `T` as [`query`](Self::query) checks it.
     pub async fn sql<T: DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>> {
         let reply = self.sql_reply(sql).await?;
-        decode_rows(&reply, || "the response of `/v0/sql`".to_owned())
+        self.decode_rows(
+            &reply,
+            sql,
+            || "the `/v0/sql` query".to_owned(),
+            || "the response of `/v0/sql`".to_owned(),
+        )
     }
 
     /// Runs a `SELECT` through `/v0/sql` and returns the whole JSON answer: `meta`, `data`, `rows`,
@@ -47,6 +63,39 @@ impl TinybirdClient {
     async fn sql_reply(&self, sql: &str) -> Result<Reply> {
         let q = with_format_json(sql)?;
         self.get_or_post("/v0/sql", &[("q", q)]).await
+    }
+
+    /// Decodes `data` of a `FORMAT JSON` answer, row by row, each from its own text (see
+    /// [`lenient`]: no number goes through `f64` unless the field is a float), after checking its
+    /// `meta` against `T` under `key` (the endpoint), unless schema validation is off.
+    fn decode_rows<T: DeserializeOwned>(
+        &self,
+        reply: &Reply,
+        key: &str,
+        what: impl FnOnce() -> String,
+        context: impl Fn() -> String,
+    ) -> Result<Vec<T>> {
+        let schemas = self.inner.schemas.as_ref();
+        let check = |meta: &[ColumnMeta]| match schemas {
+            Some(cache) if !meta.is_empty() => cache.check::<T>(key, what, meta),
+            _ => Ok(()),
+        };
+        rows(&reply.body, check).map_err(|error| match error {
+            RowsError::Answer(e) => decode_error(&context(), None, e, &reply.body),
+            RowsError::Schema(e) => e,
+            RowsError::Row {
+                index,
+                column,
+                source,
+                row,
+            } => Error::Decode {
+                context: context(),
+                row: Some(index),
+                column,
+                source: Box::new(source),
+                body: truncate(&row, MAX_ERROR_BODY),
+            },
+        })
     }
 
     /// `GET path?pairs`, or `POST path` with the pairs as a form when the URL would be too long.
@@ -92,30 +141,12 @@ fn with_format_json(sql: &str) -> Result<String> {
     }
 }
 
-/// Decodes `data` of a `FORMAT JSON` answer, row by row, each from its own text (see
-/// [`lenient`]: no number goes through `f64` unless the field is a float).
-fn decode_rows<T: DeserializeOwned>(reply: &Reply, context: impl Fn() -> String) -> Result<Vec<T>> {
-    rows(&reply.body).map_err(|error| match error {
-        RowsError::Answer(e) => decode_error(&context(), None, e, &reply.body),
-        RowsError::Row {
-            index,
-            column,
-            source,
-            row,
-        } => Error::Decode {
-            context: context(),
-            row: Some(index),
-            column,
-            source: Box::new(source),
-            body: truncate(&row, MAX_ERROR_BODY),
-        },
-    })
-}
-
 /// Why [`rows`] failed.
 pub(crate) enum RowsError {
     /// The answer is not JSON with a `data` array.
     Answer(serde_json::Error),
+    /// Its `meta` does not fit the row type.
+    Schema(Error),
     /// Row `index` does not fit the row type.
     Row {
         index: usize,
@@ -126,16 +157,22 @@ pub(crate) enum RowsError {
     },
 }
 
-/// The `data` rows of a `FORMAT JSON` answer.
-pub(crate) fn rows<T: DeserializeOwned>(body: &[u8]) -> std::result::Result<Vec<T>, RowsError> {
+/// The `data` rows of a `FORMAT JSON` answer, once `check` accepts its `meta` (empty when absent).
+pub(crate) fn rows<T: DeserializeOwned>(
+    body: &[u8],
+    check: impl FnOnce(&[ColumnMeta]) -> Result<()>,
+) -> std::result::Result<Vec<T>, RowsError> {
     #[derive(Deserialize)]
     struct Envelope<'a> {
+        #[serde(default)]
+        meta: Vec<ColumnMeta>,
         #[serde(borrow)]
         data: Vec<&'a RawValue>,
     }
     let text =
         std::str::from_utf8(body).map_err(|e| RowsError::Answer(serde::de::Error::custom(e)))?;
     let envelope: Envelope<'_> = serde_json::from_str(text).map_err(RowsError::Answer)?;
+    check(&envelope.meta).map_err(RowsError::Schema)?;
     envelope
         .data
         .iter()
