@@ -101,6 +101,28 @@ pub enum Error {
         columns: Vec<String>,
     },
 
+    /// A Tinybird job (an import, a delete) ended in `error` or `cancelled`.
+    #[error("job {id} {status}{}", Detail(.message.as_deref()))]
+    Job {
+        /// The job id.
+        id: String,
+        /// `error` or `cancelled`.
+        status: String,
+        /// Tinybird's error message, when given.
+        message: Option<String>,
+    },
+
+    /// A job was still running when the wait for it ran out; it goes on at Tinybird.
+    #[error("job {id} still `{status}` after {waited:?}")]
+    JobTimeout {
+        /// The job id, to ask again later.
+        id: String,
+        /// Its last status (`waiting`, `working`).
+        status: String,
+        /// How long the client waited.
+        waited: Duration,
+    },
+
     /// Rows were written but some of them went to the datasource's quarantine. Returned by
     /// [`IngestSummary::check`](crate::client::IngestSummary::check); `ingest` itself reports quarantined
     /// rows in its summary.
@@ -231,6 +253,17 @@ impl fmt::Display for Location<'_> {
             (Some(row), None) => write!(f, " (row {row})"),
             (None, Some(column)) => write!(f, " (column `{column}`)"),
             (None, None) => Ok(()),
+        }
+    }
+}
+
+struct Detail<'a>(Option<&'a str>);
+
+impl fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod compression;
 mod config;
+mod datasources;
 pub mod de;
 mod deploy;
 mod ingest;
@@ -27,6 +28,10 @@ pub use config::{
     COMPRESSION_THRESHOLD_BYTES, ConfigSource, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, MAX_GET_URL_LEN, TINYBIRD_LOCAL_URL,
     TinybirdClientBuilder,
+};
+pub use datasources::{
+    CsvDialect, DEFAULT_JOB_POLL_INTERVAL, DatasourceInfo, ImportFormat, ImportOptions,
+    ImportSource, Job, PipeInfo,
 };
 pub use deploy::{BuildOutcome, DeployOptions, DeployOutcome, Feedback};
 pub use ingest::IngestSummary;

@@ -8,6 +8,7 @@ from typing import Any
 from .deploy import Workspace
 from .engine import Engine, EngineError
 from .events import BodyError, Ingestor, decode_body
+from .imports import FORMATS, Jobs
 from .pipes import (
     TemplateError,
     first_keyword,
@@ -39,6 +40,7 @@ class Api:
         self.token = token
         self.url = url
         self.ingestor = Ingestor(engine)
+        self.jobs = Jobs(engine)
 
     def router(self) -> Router:
         r = Router()
@@ -50,6 +52,11 @@ class Api:
         r.add("GET", "/v1/user/workspaces|/v0/user/workspaces", self.user_workspaces)
         r.add("POST", "/v1/workspaces|/v0/workspaces", self.create_workspace)
         r.add("GET", "/v0/jobs", lambda _: Response.json(200, {"jobs": []}))
+        r.add("GET", r"/v0/jobs/(?P<id>[^/]+)", self.job)
+        r.add("POST", r"/v1/datasources/(?P<name>[^/]+)/(?P<mode>append|replace)", self.import_)
+        r.add("POST", r"/v0/datasources/(?P<name>[^/]+)/truncate", self.truncate)
+        r.add("POST", r"/v0/datasources/(?P<name>[^/]+)/delete", self.delete_rows)
+        r.add("GET", r"/v0/datasources/(?P<name>[^/.]+)", self.datasource)
         r.add("POST", "/v1/deploy", self.deploy)
         r.add("POST", "/v1/build", self.build)
         r.add("GET", "/v1/deployments", self.deployments)
@@ -164,6 +171,84 @@ class Api:
             for ds in self.workspace.live.datasources.values()
         ]
         return Response.json(200, {"datasources": items})
+
+    def _datasource(self, name: str) -> Any:
+        ds = self.workspace.live.datasources.get(name)
+        if ds is None:
+            raise HttpError(404, f"Data Source '{name}' not found")
+        return ds
+
+    def datasource(self, request: Request) -> Response:
+        """`GET /v0/datasources/{name}`: its columns (as Tinybird lists them) and row count."""
+        ds = self._datasource(request.match["name"])
+        columns = [
+            {"name": c.name, "type": c.type, "jsonpath": c.jsonpath, "nullable": c.nullable, "default_value": c.default}
+            for c in ds.columns
+        ]
+        rows = int(self.engine.scalar(f"SELECT count() FROM `{ds.name}`"))
+        info = {
+            "id": ds.name,
+            "name": ds.name,
+            "type": "ndjson",
+            "engine": {"engine": ds.engine.split("(", 1)[0].strip()},
+            "columns": columns,
+            "schema": {"columns": columns},
+            "statistics": {"row_count": rows, "bytes": None},
+        }
+        return Response.json(200, info)
+
+    # ---- imports, truncate, delete, jobs -------------------------------------------------------
+
+    def import_(self, request: Request) -> Response:
+        name, mode = request.match["name"], request.match["mode"]
+        self._datasource(name)
+        fmt = (request.arg("format") or "csv").lower()
+        if fmt not in FORMATS:
+            raise HttpError(400, f"Invalid format '{fmt}': use csv, ndjson or parquet")
+        url = request.arg("url")
+        body = b"" if url else request.body()
+        try:
+            body = decode_body(body, request.headers.get("Content-Encoding") or "", 64 * 1024 * 1024)
+        except BodyError as exc:
+            raise HttpError(exc.status, str(exc)) from None
+        if not url and not body:
+            raise HttpError(400, "Send the file as the body, or a 'url' parameter")
+        job = self.jobs.import_(
+            lambda: self.workspace.live.datasources.get(name),
+            mode,
+            fmt,
+            body,
+            self.url,
+            replace_condition=request.arg("replace_condition"),
+            source_url=url,
+            delimiter=request.arg("dialect_delimiter"),
+        )
+        return Response.json(200, {**job, "import_id": job["id"]})
+
+    def job(self, request: Request) -> Response:
+        job = self.jobs.get(request.match["id"])
+        if job is None:
+            raise HttpError(404, "Job not found")
+        return Response.json(200, job)
+
+    def truncate(self, request: Request) -> Response:
+        self.jobs.truncate(self._datasource(request.match["name"]))
+        return Response(205, b"", "application/json")
+
+    def delete_rows(self, request: Request) -> Response:
+        ds = self._datasource(request.match["name"])
+        form = {**request.query, **request.form()}
+        condition = (form.get("delete_condition") or [""])[-1]
+        if not condition.strip():
+            raise HttpError(400, "The 'delete_condition' parameter is required")
+        dry_run = (form.get("dry_run") or ["false"])[-1].lower() in ("true", "1")
+        try:
+            result = self.jobs.delete(ds, condition, dry_run, self.url)
+        except EngineError as exc:
+            raise HttpError(400, f"[Error] {exc.short}") from None
+        if dry_run:
+            return Response.json(200, result)
+        return Response.json(200, {**result, "job": dict(result), "delete_id": result["id"]})
 
     def pipes(self, _: Request) -> Response:
         items = [
