@@ -8,6 +8,7 @@ mod decimal;
 mod deploy;
 mod fault_proxy;
 mod ingest;
+mod jwt;
 mod migrate;
 mod oracle;
 mod pipes;

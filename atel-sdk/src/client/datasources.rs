@@ -531,13 +531,18 @@ fn ok_or_error(reply: &Reply) -> Result<()> {
 
 fn parse<T: DeserializeOwned>(reply: &Reply, what: &str) -> Result<T> {
     ok_or_error(reply)?;
-    serde_json::from_slice(&reply.body).map_err(|e| Error::Decode {
+    serde_json::from_slice(&reply.body).map_err(|e| decode_error(what, &reply.body, e))
+}
+
+/// An answer that is not the JSON expected.
+pub(super) fn decode_error(what: &str, body: &[u8], source: serde_json::Error) -> Error {
+    Error::Decode {
         context: what.to_owned(),
         row: None,
         column: None,
-        source: Box::new(e),
-        body: truncate(&String::from_utf8_lossy(&reply.body), MAX_ERROR_BODY),
-    })
+        source: Box::new(source),
+        body: truncate(&String::from_utf8_lossy(body), MAX_ERROR_BODY),
+    }
 }
 
 fn job_of(reply: &Reply, what: &str) -> Result<Job> {

@@ -12,6 +12,7 @@ pub mod de;
 mod deploy;
 mod ingest;
 mod inserter;
+mod jwt;
 mod lenient;
 pub mod ndjson;
 mod query;
@@ -36,6 +37,7 @@ pub use datasources::{
 pub use deploy::{BuildOutcome, DeployOptions, DeployOutcome, Feedback};
 pub use ingest::IngestSummary;
 pub use inserter::{DEFAULT_INSERTER_MAX_ROWS, Inserter};
+pub use jwt::{DEFAULT_JWT_LIFETIME, Jwt, JwtClaims, JwtLimits, JwtScope, TokenInfo};
 pub use retry::RetryPolicy;
 pub use validate::{ColumnMeta, check_columns};
 

@@ -42,6 +42,17 @@ class Api:
         self.ingestor = Ingestor(engine)
         self.jobs = Jobs(engine)
 
+    @staticmethod
+    def _no_jwt(handler: Any) -> Any:
+        """Routes a JWT does not open: every one but the pipe endpoints."""
+
+        def guarded(request: Request) -> Response:
+            if request.jwt is not None:
+                raise HttpError(403, "Forbidden: a JWT only reads the pipes in its scopes")
+            return handler(request)
+
+        return guarded
+
     def router(self) -> Router:
         r = Router()
         r.add("GET", "/tokens", self.tokens, auth=False)
@@ -49,6 +60,7 @@ class Api:
         r.add("GET", "/", self.health, auth=False)
         r.add("GET", "/v1/workspace|/v0/workspace", self.workspace_info)
         r.add("GET", "/v0/regions", self.regions)
+        r.add("GET", "/v0/tokens", self.static_tokens)
         r.add("GET", "/v1/user/workspaces|/v0/user/workspaces", self.user_workspaces)
         r.add("POST", "/v1/workspaces|/v0/workspaces", self.create_workspace)
         r.add("GET", "/v0/jobs", lambda _: Response.json(200, {"jobs": []}))
@@ -68,6 +80,9 @@ class Api:
         r.add("GET", "/v0/pipes", self.pipes)
         r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv)", self.pipe)
         r.add("GET|POST", "/v0/sql", self.sql)
+        for index, (method, pattern, handler, auth) in enumerate(r.routes):
+            if handler != self.pipe:
+                r.routes[index] = (method, pattern, self._no_jwt(handler), auth)
         return r
 
     # ---- meta ----------------------------------------------------------------------------------
@@ -75,6 +90,11 @@ class Api:
     def tokens(self, _: Request) -> Response:
         t = self.token
         return Response.json(200, {"user_token": t, "admin_token": t, "workspace_admin_token": t})
+
+    def static_tokens(self, _: Request) -> Response:
+        """`GET /v0/tokens`: this server's one token, with the workspace admin's scope."""
+        item = {"id": "local-admin", "name": "workspace admin token", "token": self.token, "scopes": [{"type": "ADMIN"}]}
+        return Response.json(200, {"tokens": [item]})
 
     def health(self, _: Request) -> Response:
         return Response.json(200, {"status": "ok"})
@@ -288,8 +308,17 @@ class Api:
 
     # ---- queries -------------------------------------------------------------------------------
 
+    @staticmethod
+    def _jwt_fixed_params(request: Request, name: str) -> dict[str, Any]:
+        """A JWT opens only the pipes it names, with its `fixed_params` forced."""
+        for scope in request.jwt["scopes"] if request.jwt else []:
+            if isinstance(scope, dict) and scope.get("type") == "PIPES:READ" and scope.get("resource") == name:
+                return dict(scope.get("fixed_params") or {})
+        raise HttpError(403, f"Forbidden: the token has no read access to pipe '{name}'")
+
     def pipe(self, request: Request) -> Response:
         name, fmt = request.match["name"], request.match["fmt"]
+        fixed = self._jwt_fixed_params(request, name) if request.jwt is not None else {}
         pipe = self.workspace.live.pipes.get(name)
         if pipe is None:
             raise HttpError(404, f"The pipe '{name}' does not exist")
@@ -302,6 +331,7 @@ class Api:
         q = merged.pop("q", [None])[-1]
         merged.pop("token", None)
         params: dict[str, Any] = {k: (v[0] if len(v) == 1 else v) for k, v in merged.items()}
+        params.update({k: str(v) if not isinstance(v, (list, str)) else v for k, v in fixed.items()})
         if q is not None and (function := forbidden_table_function(q)):
             raise HttpError(403, f"The table function '{function}' is not allowed")
         try:

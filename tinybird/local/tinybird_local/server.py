@@ -35,6 +35,7 @@ class Request:
     headers: Any  # email.message.Message
     read_body: Callable[[int], bytes]
     match: re.Match[str] | None = None
+    jwt: dict[str, Any] | None = None  # the claims, when the request came with a JWT
     _body: bytes | None = field(default=None, repr=False)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -132,8 +133,28 @@ def check_token(request: Request, token: str) -> None:
         given = auth[7:].strip()
     if not given:
         raise HttpError(403, "Forbidden: a token is required (Authorization: Bearer <token> or ?token=)")
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        raise HttpError(403, "Invalid token")
+    if hmac.compare_digest(given.encode(), token.encode()):
+        return
+    if given.count(".") == 2:
+        request.jwt = verify_jwt(given, token)
+        return
+    raise HttpError(403, "Invalid token")
+
+
+def verify_jwt(given: str, signing_key: str) -> dict[str, Any]:
+    """A Tinybird JWT: HS256, signed with the workspace admin token, not expired, with scopes. Which
+    resources it opens is for the route to check (`Request.jwt`)."""
+    import jwt  # PyJWT, a dependency of Tinybird's CLI
+
+    try:
+        claims = jwt.decode(given, signing_key, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.ExpiredSignatureError:
+        raise HttpError(403, "Invalid token: the JWT has expired") from None
+    except jwt.PyJWTError:
+        raise HttpError(403, "Invalid token") from None
+    if not isinstance(claims.get("scopes"), list):
+        raise HttpError(403, "Invalid token: the JWT has no scopes")
+    return claims
 
 
 def make_handler(router: Router, token: str, verbose: bool = False) -> type[BaseHTTPRequestHandler]:
