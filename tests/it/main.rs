@@ -15,6 +15,7 @@ mod pipes;
 mod pricing_fixtures;
 mod pricing_sql;
 mod schema;
+mod stream;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::DeployOptions;

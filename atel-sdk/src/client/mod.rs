@@ -17,6 +17,7 @@ mod lenient;
 pub mod ndjson;
 mod query;
 mod retry;
+mod stream;
 mod transport;
 pub mod validate;
 
@@ -39,6 +40,7 @@ pub use ingest::IngestSummary;
 pub use inserter::{DEFAULT_INSERTER_MAX_ROWS, Inserter};
 pub use jwt::{DEFAULT_JWT_LIFETIME, Jwt, JwtClaims, JwtLimits, JwtScope, TokenInfo};
 pub use retry::RetryPolicy;
+pub use stream::{RawFormat, RowStream};
 pub use validate::{ColumnMeta, check_columns};
 
 use crate::error::Result;

@@ -68,7 +68,7 @@ impl TinybirdClient {
     /// Decodes `data` of a `FORMAT JSON` answer, row by row, each from its own text (see
     /// [`lenient`]: no number goes through `f64` unless the field is a float), after checking its
     /// `meta` against `T` under `key` (the endpoint), unless schema validation is off.
-    fn decode_rows<T: DeserializeOwned>(
+    pub(super) fn decode_rows<T: DeserializeOwned>(
         &self,
         reply: &Reply,
         key: &str,
@@ -99,7 +99,7 @@ impl TinybirdClient {
     }
 
     /// `GET path?pairs`, or `POST path` with the pairs as a form when the URL would be too long.
-    async fn get_or_post(&self, path: &str, pairs: &[(&str, String)]) -> Result<Reply> {
+    pub(super) async fn get_or_post(&self, path: &str, pairs: &[(&str, String)]) -> Result<Reply> {
         let url = self.url(path);
         let query = serde_urlencoded::to_string(pairs)
             .map_err(|e| Error::Config(format!("could not encode the query parameters: {e}")))?;

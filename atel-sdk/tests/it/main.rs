@@ -9,3 +9,4 @@ mod inserter;
 mod query;
 mod retry;
 mod secrecy;
+mod stream;

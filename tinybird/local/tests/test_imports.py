@@ -167,3 +167,9 @@ def test_import_from_a_url_and_failures(srv: Server) -> None:
     assert srv.call("POST", "/v1/datasources/events/append", params={"format": "xml"}, body=b"x").status == 400
     assert srv.call("GET", "/v0/jobs/nope").status == 404
     assert srv.call("GET", "/v0/datasources/nope").status == 404
+
+
+def test_a_pipe_answers_parquet(srv: Server) -> None:
+    reply = srv.pipe("usage", fmt="parquet")
+    assert reply.status == 200, reply.text
+    assert reply.body[:4] == b"PAR1" and reply.body[-4:] == b"PAR1"

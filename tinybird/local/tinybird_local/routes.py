@@ -28,6 +28,7 @@ PIPE_FORMATS = {
     "json": ("JSON", "application/json"),
     "ndjson": ("JSONEachRow", "application/x-ndjson"),
     "csv": ("CSVWithNames", "text/csv"),
+    "parquet": ("Parquet", "application/octet-stream"),
 }
 _SQL_ALLOWED = ("SELECT", "WITH", "DESCRIBE", "DESC")
 WORKSPACE_ID = "00000000-0000-0000-0000-000000000001"
@@ -78,7 +79,7 @@ class Api:
         r.add("POST", "/v0/events", self.events)
         r.add("GET", "/v0/datasources", self.datasources)
         r.add("GET", "/v0/pipes", self.pipes)
-        r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv)", self.pipe)
+        r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv|parquet)", self.pipe)
         r.add("GET|POST", "/v0/sql", self.sql)
         for index, (method, pattern, handler, auth) in enumerate(r.routes):
             if handler != self.pipe:
