@@ -3,7 +3,7 @@
 //! `String` read into a `u64` is one [`Error::SchemaMismatch`] naming the field and the column
 //! instead of a decode error deep in the rows (or none at all until a value does not parse).
 //!
-//! The row type's side comes from its own `Deserialize` (see [`probe`]): the field names serde reads
+//! The row type's side comes from its own `Deserialize` (a recording deserializer drives it): the field names serde reads
 //! and the kind of value each asks for. No derive is needed, so any `#[derive(Deserialize)]` output
 //! row is checked. What a field accepts:
 //!
