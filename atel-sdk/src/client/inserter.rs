@@ -1,7 +1,11 @@
 //! Buffered ingest: rows collect in memory and go out when a limit is reached.
 
+use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -33,7 +37,16 @@ pub struct Inserter<D> {
     period: Option<Duration>,
     last_flush: Instant,
     total: IngestSummary,
+    /// Batches sent and not yet reported, oldest first (only with `with_max_in_flight` above 1).
+    in_flight: VecDeque<Flight>,
+    max_in_flight: usize,
     _rows: PhantomData<fn(&D)>,
+}
+
+/// One batch's request, polled by the inserter itself (no task is spawned), then its outcome.
+enum Flight {
+    Running(Pin<Box<dyn Future<Output = Result<IngestSummary>> + Send>>),
+    Finished(Result<IngestSummary>),
 }
 
 impl<D> fmt::Debug for Inserter<D> {
@@ -45,6 +58,8 @@ impl<D> fmt::Debug for Inserter<D> {
             .field("max_bytes", &self.max_bytes)
             .field("period", &self.period)
             .field("total", &self.total)
+            .field("in_flight", &self.in_flight.len())
+            .field("max_in_flight", &self.max_in_flight)
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +77,8 @@ impl TinybirdClient {
             period: None,
             last_flush: Instant::now(),
             total: IngestSummary::default(),
+            in_flight: VecDeque::new(),
+            max_in_flight: 1,
             _rows: PhantomData,
         }
     }
@@ -80,6 +97,21 @@ impl<D: Datasource + Serialize> Inserter<D> {
         self
     }
 
+    /// Keep up to `requests` batches in flight at once (default 1: each flush waits for its answer).
+    ///
+    /// Above 1, a flush sends its batch and returns; the batches' answers are reported in the order
+    /// they were sent, by the `write`, `commit` or `end` call during which they complete (an error is
+    /// the oldest failed batch's, and the batches after it are still awaited by `end`). When
+    /// `requests` batches are in flight the next flush waits for the oldest: a stalled server stops
+    /// the writer instead of growing memory, which stays at most `requests` bodies plus the buffer.
+    /// The requests are polled by the inserter's own calls, not by a spawned task: they progress
+    /// while you await one of them. Unlike with one request in flight, a batch that fails (after the
+    /// client's retries) is not kept for the next flush: its rows are gone from the inserter.
+    pub fn with_max_in_flight(mut self, requests: usize) -> Self {
+        self.max_in_flight = requests.max(1);
+        self
+    }
+
     /// Flush when this much time has passed since the last flush (checked on `write` and `commit`).
     pub fn with_period(mut self, period: Option<Duration>) -> Self {
         self.period = period;
@@ -90,7 +122,15 @@ impl<D: Datasource + Serialize> Inserter<D> {
     pub async fn write(&mut self, row: &D) -> Result<Option<IngestSummary>> {
         ndjson::encode_one(row, &mut self.buffer)?;
         self.rows += 1;
-        self.commit().await
+        let finished = self.poll_in_flight().await?;
+        let flushed = self.commit().await?;
+        Ok(match (finished, flushed) {
+            (Some(mut a), Some(b)) => {
+                a += b;
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        })
     }
 
     /// Flushes if a limit (rows, bytes, period) is reached. Returns what that flush wrote, if one ran.
@@ -113,12 +153,78 @@ impl<D: Datasource + Serialize> Inserter<D> {
             self.last_flush = Instant::now();
             return Ok(IngestSummary::default());
         }
+        if self.max_in_flight > 1 {
+            return self.send_concurrently().await;
+        }
         let written = self.client.ingest_ndjson(D::NAME, &self.buffer).await?;
         self.buffer.clear();
         self.rows = 0;
         self.last_flush = Instant::now();
         self.total += written;
         Ok(written)
+    }
+
+    /// Batches sent and not yet reported (see [`with_max_in_flight`](Self::with_max_in_flight)).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Sends the buffer as one more request in flight, after waiting for room.
+    async fn send_concurrently(&mut self) -> Result<IngestSummary> {
+        let mut done = IngestSummary::default();
+        while self.in_flight.len() >= self.max_in_flight {
+            done += self.settle_oldest().await?;
+        }
+        let body = std::mem::take(&mut self.buffer);
+        self.rows = 0;
+        self.last_flush = Instant::now();
+        let client = self.client.clone();
+        self.in_flight
+            .push_back(Flight::Running(Box::pin(async move {
+                client.ingest_ndjson(D::NAME, &body).await
+            })));
+        if let Some(finished) = self.poll_in_flight().await? {
+            done += finished;
+        }
+        Ok(done)
+    }
+
+    /// Polls every request in flight once, then reports the finished ones at the front, in order.
+    async fn poll_in_flight(&mut self) -> Result<Option<IngestSummary>> {
+        if self.in_flight.is_empty() {
+            return Ok(None);
+        }
+        std::future::poll_fn(|cx| {
+            poll_all(&mut self.in_flight, cx);
+            Poll::Ready(())
+        })
+        .await;
+        let mut done = None;
+        while matches!(self.in_flight.front(), Some(Flight::Finished(_))) {
+            let written = self.settle_oldest().await?;
+            *done.get_or_insert_with(IngestSummary::default) += written;
+        }
+        Ok(done)
+    }
+
+    /// Waits for the oldest request in flight (polling all of them meanwhile) and reports it.
+    async fn settle_oldest(&mut self) -> Result<IngestSummary> {
+        let outcome = std::future::poll_fn(|cx| {
+            poll_all(&mut self.in_flight, cx);
+            match self.in_flight.front() {
+                Some(Flight::Finished(_)) | None => Poll::Ready(self.in_flight.pop_front()),
+                Some(Flight::Running(_)) => Poll::Pending,
+            }
+        })
+        .await;
+        match outcome {
+            Some(Flight::Finished(result)) => {
+                let written = result?;
+                self.total += written;
+                Ok(written)
+            }
+            _ => Ok(IngestSummary::default()),
+        }
     }
 
     /// Rows buffered and not yet sent.
@@ -140,12 +246,38 @@ impl<D: Datasource + Serialize> Inserter<D> {
     /// Sends what is left and returns the totals over the inserter's life.
     pub async fn end(mut self) -> Result<IngestSummary> {
         let _last = self.force_commit().await?;
-        Ok(self.total)
+        let mut first_error = None;
+        while !self.in_flight.is_empty() {
+            if let Err(e) = self.settle_oldest().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(self.total),
+        }
+    }
+}
+
+/// Polls each running request once, keeping what finished.
+fn poll_all(flights: &mut VecDeque<Flight>, cx: &mut std::task::Context<'_>) {
+    for flight in flights.iter_mut() {
+        if let Flight::Running(request) = flight
+            && let Poll::Ready(result) = request.as_mut().poll(cx)
+        {
+            *flight = Flight::Finished(result);
+        }
     }
 }
 
 impl<D> Drop for Inserter<D> {
     fn drop(&mut self) {
+        if !self.in_flight.is_empty() {
+            tracing::warn!(
+                in_flight = self.in_flight.len(),
+                "Inserter dropped with requests in flight; they are cancelled (call `end().await`)"
+            );
+        }
         if self.rows > 0 {
             tracing::warn!(
                 pending_rows = self.rows,
