@@ -69,7 +69,8 @@
 //! Column types come from the field types: the table is in [`ColumnType`], the compile-time checks
 //! (no `Option<Vec<T>>`, `low_cardinality` only on strings, hand-written types that round-trip) in
 //! [`shape`]. Features: `uuid` (default) for `uuid::Uuid` columns, `rust_decimal` for
-//! `rust_decimal::Decimal` ones.
+//! `rust_decimal::Decimal` ones, `testing` for `atel_sdk::testing::MockTinybird` (an in-process
+//! stand-in that records ingested rows and serves queued endpoint answers).
 
 // The derives expand to `::atel_sdk::…` paths; this makes them resolve inside this crate too.
 extern crate self as atel_sdk;
@@ -82,6 +83,8 @@ pub mod resource;
 pub mod schema;
 pub mod shape;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;

@@ -16,6 +16,7 @@ mod pricing_fixtures;
 mod pricing_sql;
 mod schema;
 mod stream;
+mod testing;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::DeployOptions;
