@@ -43,17 +43,6 @@ class Api:
         self.ingestor = Ingestor(engine)
         self.jobs = Jobs(engine)
 
-    @staticmethod
-    def _no_jwt(handler: Any) -> Any:
-        """Routes a JWT does not open: every one but the pipe endpoints."""
-
-        def guarded(request: Request) -> Response:
-            if request.jwt is not None:
-                raise HttpError(403, "Forbidden: a JWT only reads the pipes in its scopes")
-            return handler(request)
-
-        return guarded
-
     def router(self) -> Router:
         r = Router()
         r.add("GET", "/tokens", self.tokens, auth=False)
@@ -79,11 +68,8 @@ class Api:
         r.add("POST", "/v0/events", self.events)
         r.add("GET", "/v0/datasources", self.datasources)
         r.add("GET", "/v0/pipes", self.pipes)
-        r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv|parquet)", self.pipe)
+        r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv|parquet)", self.pipe, jwt=True)
         r.add("GET|POST", "/v0/sql", self.sql)
-        for index, (method, pattern, handler, auth) in enumerate(r.routes):
-            if handler != self.pipe:
-                r.routes[index] = (method, pattern, self._no_jwt(handler), auth)
         return r
 
     # ---- meta ----------------------------------------------------------------------------------

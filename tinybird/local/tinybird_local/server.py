@@ -107,9 +107,12 @@ Handler = Callable[[Request], Response]
 class Router:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
+        self.jwt_handlers: list[Handler] = []  # the routes a JWT opens (its scopes are theirs to check)
 
-    def add(self, methods: str, pattern: str, handler: Handler, *, auth: bool = True) -> None:
+    def add(self, methods: str, pattern: str, handler: Handler, *, auth: bool = True, jwt: bool = False) -> None:
         """`methods` and `pattern` may list alternatives with `|`: "GET|POST", "/v1/x|/v0/x"."""
+        if jwt:
+            self.jwt_handlers.append(handler)
         compiled = re.compile(f"^(?:{pattern})$")  # grouped: `^a|b$` would match any path starting with a
         for method in methods.split("|"):
             self.routes.append((method, compiled, handler, auth))
@@ -183,6 +186,8 @@ def make_handler(router: Router, token: str, verbose: bool = False) -> type[Base
                 request.match = match
                 if auth:
                     check_token(request, token)
+                    if request.jwt is not None and handler not in router.jwt_handlers:
+                        raise HttpError(403, "Forbidden: a JWT only reads the pipes in its scopes")
                 response = handler(request)
             except HttpError as exc:
                 response = Response.json(exc.status, exc.body)
