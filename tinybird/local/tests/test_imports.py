@@ -57,9 +57,7 @@ def lines(job: dict) -> tuple[int, int]:
 
 def test_imports_replace_truncate_and_delete(srv: Server, tmp_path: Path) -> None:
     # NDJSON through the JSON paths; a row without `ts` of the right type goes to quarantine.
-    job = import_(
-        srv, "append", ndjson(ROW, {**ROW, "session_id": "b"}, {**ROW, "ts": "never"}), "ndjson"
-    )
+    job = import_(srv, "append", ndjson(ROW, {**ROW, "session_id": "b"}, {**ROW, "ts": "never"}), "ndjson")
     assert (job["status"], job["kind"]) == ("done", "import")
     assert lines(job) == (2, 1)
     assert count(srv) == 2
@@ -97,12 +95,20 @@ def test_imports_replace_truncate_and_delete(srv: Server, tmp_path: Path) -> Non
     )
 
     # Delete by condition: a dry run counts, the real one is a job with the rows affected.
-    dry = srv.call("POST", "/v0/datasources/events/delete", body=b"delete_condition=session_id+%3D+%27a%27&dry_run=true",
-                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    dry = srv.call(
+        "POST",
+        "/v0/datasources/events/delete",
+        body=b"delete_condition=session_id+%3D+%27a%27&dry_run=true",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert dry.json == {"rows_to_be_deleted": 1}
     assert count(srv) == 3
-    done = srv.call("POST", "/v0/datasources/events/delete", body=b"delete_condition=session_id+%3D+%27a%27",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    done = srv.call(
+        "POST",
+        "/v0/datasources/events/delete",
+        body=b"delete_condition=session_id+%3D+%27a%27",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert done.status == 200, done.text
     assert (done.json["status"], done.json["rows_affected"], done.json["kind"]) == ("done", 1, "delete_data")
     assert srv.call("GET", f"/v0/jobs/{done.json['job_id']}").json["status"] == "done"

@@ -80,7 +80,12 @@ class Api:
 
     def static_tokens(self, _: Request) -> Response:
         """`GET /v0/tokens`: this server's one token, with the workspace admin's scope."""
-        item = {"id": "local-admin", "name": "workspace admin token", "token": self.token, "scopes": [{"type": "ADMIN"}]}
+        item = {
+            "id": "local-admin",
+            "name": "workspace admin token",
+            "token": self.token,
+            "scopes": [{"type": "ADMIN"}],
+        }
         return Response.json(200, {"tokens": [item]})
 
     def health(self, _: Request) -> Response:
