@@ -32,11 +32,23 @@ pub(crate) struct Field<'a> {
     pub(crate) name: String,
     /// `Option<...>`, written as such.
     pub(crate) optional: bool,
+    /// How the typed call takes the field: an argument of the method, or a setter of the call.
+    pub(crate) call: CallArg<'a>,
     pub(crate) default: Option<(Expr, Literal)>,
     /// The `required` flag, for spans.
     pub(crate) required: Option<TokenStream>,
     /// `description`, else the doc comment.
     pub(crate) description: Option<String>,
+}
+
+/// How the typed call (`client.method(args).setter(v).await`) takes one field.
+pub(crate) struct CallArg<'a> {
+    /// A method argument (neither `Option` nor defaulted: the call needs it), else a setter.
+    pub(crate) positional: bool,
+    /// The type the argument or setter takes: the field's, or `T` of an `Option<T>` (wrapped in `Some`).
+    pub(crate) ty: &'a Type,
+    /// That type is `String`: taken as `impl Into<String>`, so `"text"` works too.
+    pub(crate) into_string: bool,
 }
 
 /// What the expansion needs beyond the model, all present: there is no endpoint without them.
@@ -105,11 +117,19 @@ impl<'a> Field<'a> {
             attrs.description.as_ref().map(LitStr::value).or_else(|| {
                 (!attrs.docs.is_empty()).then(|| attrs.docs.join(" ").trim().to_owned())
             });
+        let optional = attr::is_option(&field.ty);
+        let taken = attr::option_inner(&field.ty).unwrap_or(&field.ty);
+        let call = CallArg {
+            positional: !optional && attrs.default.is_none(),
+            ty: taken,
+            into_string: attr::is_string(taken),
+        };
         Some(Self {
             ident,
             ty: &field.ty,
             name,
-            optional: attr::is_option(&field.ty),
+            optional,
+            call,
             default: attrs.default,
             required: attrs.required,
             description,

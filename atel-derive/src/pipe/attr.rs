@@ -328,14 +328,31 @@ pub(crate) fn dedent(text: &str) -> String {
 
 /// `Option<...>` (also `std::option::Option<...>`), by its last path segment.
 pub(crate) fn is_option(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "Option")
+}
+
+/// `T` of `Option<T>`, as written.
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    let segment = last_segment(ty).filter(|segment| segment.ident == "Option")?;
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+/// `String` (or `std::string::String`), as written.
+pub(crate) fn is_string(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "String" && segment.arguments.is_none())
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|segment| segment.ident == "Option"),
-        Type::Group(group) => is_option(&group.elem),
-        _ => false,
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        Type::Group(group) => last_segment(&group.elem),
+        _ => None,
     }
 }
 
