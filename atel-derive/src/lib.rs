@@ -72,6 +72,11 @@ pub fn derive_datasource(input: TokenStream) -> TokenStream {
 /// every other param is a setter named after its field, starting from its default; awaiting the call
 /// runs it. So `client.agent_usage().days(30).agent_type("Explore").await` returns
 /// `Vec<AgentUsageRow>`, and `client.query(&AgentUsage { .. })` does the same from a struct.
+///
+/// Instead of `output`, a pipe may be `materialized = Target`, `copy(target = Target, schedule = "...",
+/// mode = "...")` or `sink(connection = "...", ...)`, where `Target` is a `#[derive(Datasource)]` type
+/// (its name comes from the type); those have no typed call. `token = "name"` (repeatable) adds a
+/// `TOKEN "name" READ` line.
 #[proc_macro_attribute]
 pub fn pipe(args: TokenStream, input: TokenStream) -> TokenStream {
     pipe::expand(args.into(), input.into()).into()

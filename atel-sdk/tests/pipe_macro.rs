@@ -106,6 +106,8 @@ fn name_and_schema() {
                     description: Some("At most this many rows"),
                 },
             ],
+            kind: atel_sdk::PipeKind::Endpoint,
+            tokens: Vec::new(),
         }
     );
 }

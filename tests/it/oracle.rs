@@ -12,8 +12,14 @@ use atel_sdk::{Datasource, DatasourceSchema, Pipe, PipeSchema};
 use atel_tests::server::repo_root;
 use serde_json::Value;
 
-/// What `scripts/tb-oracle.py describe` prints for a file.
+/// What `scripts/tb-oracle.py describe` prints for a file of `tinybird/`.
 fn describe(relative: &str) -> Value {
+    describe_file(&repo_root().join("tinybird").join(relative))
+}
+
+/// What `scripts/tb-oracle.py describe` prints for a datafile anywhere.
+pub(crate) fn describe_file(path: &std::path::Path) -> Value {
+    let relative = path.display();
     let venv = Command::new(repo_root().join("scripts/venv"))
         .output()
         .expect("run scripts/venv");
@@ -22,7 +28,7 @@ fn describe(relative: &str) -> Value {
     let output = Command::new(format!("{}/bin/python", venv.trim()))
         .arg(repo_root().join("scripts/tb-oracle.py"))
         .arg("describe")
-        .arg(repo_root().join("tinybird").join(relative))
+        .arg(path)
         .output()
         .expect("run tb-oracle.py");
     assert!(

@@ -371,6 +371,8 @@ impl Pipe for BadDays {
             description: None,
             nodes: Vec::new(),
             params: Vec::new(),
+            kind: atel_sdk::PipeKind::Endpoint,
+            tokens: Vec::new(),
         }
     }
 }

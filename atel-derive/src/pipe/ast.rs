@@ -51,11 +51,15 @@ pub(crate) struct CallArg<'a> {
     pub(crate) into_string: bool,
 }
 
-/// What the expansion needs beyond the model, all present: there is no endpoint without them.
+/// What the expansion needs beyond the model, all present: there is no pipe without them.
 pub(crate) struct Endpoint<'a> {
     pub(crate) name: &'a LitStr,
-    pub(crate) output: &'a Type,
-    pub(crate) method: &'a Ident,
+    /// `Pipe::Output`: the endpoint's row type; `()` (`None`) for the other kinds, which are not
+    /// queried.
+    pub(crate) output: Option<&'a Type>,
+    /// The typed call's method: endpoints only.
+    pub(crate) method: Option<&'a Ident>,
+    pub(crate) kind: attr::Kind<'a>,
 }
 
 impl<'a> Pipe<'a> {
@@ -79,7 +83,10 @@ impl<'a> Pipe<'a> {
             .iter()
             .filter_map(|field| Field::from_ast(cx, field))
             .collect();
-        let method = method_ident(cx, &attrs);
+        let method = match attrs.kind() {
+            attr::Kind::Endpoint => method_ident(cx, &attrs),
+            _ => None,
+        };
         // (`ItemStruct` is not `Clone` without syn's `clone-impls`.)
         let mut item: ItemStruct = syn::parse_quote!(#original);
         for field in &mut item.fields {
@@ -94,12 +101,25 @@ impl<'a> Pipe<'a> {
         }
     }
 
-    /// The endpoint's name, output and method, when all three are known.
+    /// The pipe's name, kind, and for an endpoint its output and method, when all are known.
     pub(crate) fn endpoint(&self) -> Option<Endpoint<'_>> {
+        let kind = self.attrs.kind();
+        let (output, method) = match kind {
+            attr::Kind::Endpoint => (
+                Some(self.attrs.output.as_ref()?),
+                Some(self.method.as_ref()?),
+            ),
+            attr::Kind::Copy(copy) => {
+                copy.target.as_ref()?;
+                (None, None)
+            }
+            attr::Kind::Materialized(_) | attr::Kind::Sink(_) => (None, None),
+        };
         Some(Endpoint {
             name: self.attrs.name.as_ref()?,
-            output: self.attrs.output.as_ref()?,
-            method: self.method.as_ref()?,
+            output,
+            method,
+            kind,
         })
     }
 }

@@ -7,7 +7,7 @@ use syn::spanned::Spanned as _;
 use syn::{Ident, ItemStruct, LitStr, Type};
 
 use super::ast::{Endpoint, Field, Pipe};
-use super::attr::Sql;
+use super::attr::{Kind, SINK_DIRECTIVES, Sql};
 use super::check::Param;
 use crate::assertion::{const_assert, pretty_type};
 
@@ -39,7 +39,11 @@ fn sql_expr(sql: &Sql) -> TokenStream {
 pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Param]) -> TokenStream {
     let ident = &pipe.item.ident;
     let name = endpoint.name;
-    let output = endpoint.output;
+    let output = endpoint
+        .output
+        .map_or_else(|| quote!(()), |output| quote!(#output));
+    let kind = kind_expr(&endpoint.kind);
+    let tokens = pipe.attrs.tokens.iter();
     let pipe_description = option_str(
         pipe.attrs
             .description
@@ -90,7 +94,16 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
     let count = pipe.fields.len();
 
     let fits = fit_checks(&pipe.fields, params);
-    let ext = ext_trait(pipe, endpoint);
+    let ext = endpoint.method.map(|method| {
+        ext_trait_with(
+            &pipe.item,
+            &endpoint.name.value(),
+            &output,
+            method,
+            &pipe.fields,
+            true,
+        )
+    });
     let item = &pipe.item;
     quote! {
         #item
@@ -112,6 +125,8 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
                     description: #pipe_description,
                     nodes: ::atel_sdk::__private::Vec::from([#(#nodes),*]),
                     params: ::atel_sdk::__private::Vec::from([#(#param_values),*]),
+                    kind: #kind,
+                    tokens: ::atel_sdk::__private::Vec::from([#(#tokens),*]),
                 }
             }
         }
@@ -122,15 +137,39 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
     }
 }
 
-fn ext_trait(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
-    ext_trait_with(
-        &pipe.item,
-        &endpoint.name.value(),
-        endpoint.output,
-        endpoint.method,
-        &pipe.fields,
-        true,
-    )
+/// `PipeKind::…` of the pipe; a target datasource's name is its type's `Datasource::NAME`, so a
+/// target that is not a datasource type is an error on that type.
+fn kind_expr(kind: &Kind<'_>) -> TokenStream {
+    let name_of = |target: &Type| quote_spanned!(target.span()=> <#target as ::atel_sdk::__private::Datasource>::NAME);
+    match kind {
+        Kind::Endpoint => quote!(::atel_sdk::__private::PipeKind::Endpoint),
+        Kind::Materialized(target) => {
+            let datasource = name_of(target);
+            quote!(::atel_sdk::__private::PipeKind::Materialized { datasource: #datasource })
+        }
+        Kind::Copy(copy) => {
+            let target = copy.target.as_ref().map_or_else(|| quote!(""), name_of);
+            let schedule = option_str(copy.schedule.as_ref().map(LitStr::value).as_deref());
+            let mode = option_str(copy.mode.as_ref().map(LitStr::value).as_deref());
+            quote! {
+                ::atel_sdk::__private::PipeKind::Copy { target: #target, schedule: #schedule, mode: #mode }
+            }
+        }
+        Kind::Sink(sink) => {
+            let settings = sink.settings.iter().map(|(key, value)| {
+                let directive = SINK_DIRECTIVES
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map_or("", |(_, directive)| directive);
+                quote!((#directive, #value))
+            });
+            quote! {
+                ::atel_sdk::__private::PipeKind::Sink {
+                    settings: ::atel_sdk::__private::Vec::from([#(#settings),*]),
+                }
+            }
+        }
+    }
 }
 
 /// The typed call of a pipe, for `TinybirdClient`:
@@ -146,7 +185,7 @@ fn ext_trait(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>) -> TokenStream {
 pub(crate) fn ext_trait_with(
     item: &ItemStruct,
     pipe_name: &str,
-    output: &Type,
+    output: &TokenStream,
     method: &Ident,
     fields: &[Field<'_>],
     real: bool,

@@ -26,7 +26,7 @@ pub(crate) fn fallback(pipe: &Pipe<'_>, params: &[Param], error: &syn::Error) ->
     let ext = pipe
         .method
         .as_ref()
-        .map(|method| ext_trait_with(item, &name, output, method, &pipe.fields, false));
+        .map(|method| ext_trait_with(item, &name, &quote!(#output), method, &pipe.fields, false));
     let fits = fit_checks(&pipe.fields, params);
     quote! {
         #errors

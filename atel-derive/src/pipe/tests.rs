@@ -79,6 +79,8 @@ fn expands_impl_checks_and_typed_method() {
                             description: ::core::option::Option::None,
                         }
                     ]),
+                    kind: ::atel_sdk::__private::PipeKind::Endpoint,
+                    tokens: ::atel_sdk::__private::Vec::from([]),
                 }
             }
         }
@@ -184,7 +186,7 @@ fn errors_are_collected_and_the_struct_survives() {
     assert_eq!(
         messages(&tokens),
         [
-            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`",
+            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`, `materialized`, `copy`, `sink`, `token`",
             "node `endpoint` uses templates, so its SQL must start with a `%` line",
             "`days` defaults to `1` here but has no default in the SQL: add it there, as in `Int32(days, ...)`",
             "field `unused` is not a param of any node: no node's SQL reads `unused`",
@@ -243,7 +245,7 @@ fn a_bad_value_is_reported_and_the_list_read_on() {
             r#"expected a string literal for `sql`, e.g. `sql = "..."`"#,
             "unknown pipe node attribute `sqll`, expected one of `name`, `description`, `sql`, `sql_file`",
             r#"expected `method = "..."`"#,
-            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`",
+            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`, `materialized`, `copy`, `sink`, `token`",
             "expected a literal default: a number, a string or a bool",
             "`required` is a flag and takes no value, write `required` alone",
             r#"expected `rename = "..."`"#,
