@@ -78,6 +78,7 @@ pub mod client;
 pub mod datafile;
 pub mod error;
 pub mod param;
+pub mod project;
 pub mod resource;
 pub mod schema;
 pub mod shape;

@@ -3,6 +3,7 @@
 //! what a hand count of the ingested rows says.
 
 use atel_sdk::client::DeployOptions;
+use atel_sdk::project::Project;
 use atel_sdk::{Datasource, Pipe, PipeKind, pipe};
 use atel_tests::server::LocalServer;
 use serde::{Deserialize, Serialize};
@@ -165,31 +166,28 @@ fn tinybirds_parser_reads_each_kind_as_written() {
 #[tokio::test]
 async fn a_materialized_view_fills_its_target_on_every_insert() {
     let project = tempfile::tempdir().expect("temp project");
-    let write = |relative: String, text: String| {
-        let path = project.path().join(relative);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write datafile");
-    };
-    for (name, text) in [
-        (View::NAME, View::datafile()),
-        (ViewsByPath::NAME, ViewsByPath::datafile()),
-        (ViewerSnapshot::NAME, ViewerSnapshot::datafile()),
-    ] {
-        write(format!("datasources/{name}.datasource"), text);
-    }
-    // Tinybird's folder conventions.
-    write(
-        format!("materializations/{}.pipe", ViewsByPathMv::NAME),
-        ViewsByPathMv::datafile(),
+    let shop = Project::new()
+        .datasource::<View>()
+        .datasource::<ViewsByPath>()
+        .datasource::<ViewerSnapshot>()
+        .pipe::<ViewsByPathMv>()
+        .pipe::<ViewersCopy>()
+        .pipe::<TopPaths>();
+    let written = shop.write(project.path()).expect("write the project");
+    // Tinybird's folder conventions, by pipe kind.
+    assert_eq!(
+        written.written,
+        [
+            "copies/shop_viewers_copy.pipe",
+            "datasources/shop_viewers_snapshot.datasource",
+            "datasources/shop_views.datasource",
+            "datasources/shop_views_by_path.datasource",
+            "endpoints/shop_top_paths.pipe",
+            "materializations/shop_views_by_path_mv.pipe",
+        ]
     );
-    write(
-        format!("copies/{}.pipe", ViewersCopy::NAME),
-        ViewersCopy::datafile(),
-    );
-    write(
-        format!("endpoints/{}.pipe", TopPaths::NAME),
-        TopPaths::datafile(),
-    );
+    shop.check(project.path())
+        .expect("no drift right after writing");
 
     let server = LocalServer::start();
     let client = server.client();
