@@ -25,6 +25,21 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
         out.push('\n');
     }
     out.push('\n');
+    if !schema.indexes.is_empty() {
+        // One per line and no commas: what `tb fmt` writes.
+        out.push_str("INDEXES >\n");
+        for index in &schema.indexes {
+            let _ = writeln!(
+                out,
+                "{INDENT}{} {} TYPE {} GRANULARITY {}",
+                index.name,
+                one_line(index.expr),
+                one_line(index.kind),
+                index.granularity
+            );
+        }
+        out.push('\n');
+    }
     let engine = &schema.engine;
     let _ = writeln!(out, "ENGINE {}", engine.kind.unwrap_or("MergeTree"));
     // Alphabetical, unquoted: exactly what `tb fmt` writes, so a generated file is a fixed point of it.

@@ -88,7 +88,9 @@ pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
 pub use resource::{Datasource, Pipe};
-pub use schema::{ChType, Column, ColumnType, DatasourceSchema, Engine, PipeKind, PipeSchema};
+pub use schema::{
+    ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind, PipeSchema,
+};
 
 /// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
 #[doc(hidden)]
@@ -98,7 +100,8 @@ pub mod __private {
     pub use crate::param::{ParamValue, TemplateType, accepts};
     pub use crate::resource::{Datasource, Pipe};
     pub use crate::schema::{
-        ChType, Column, ColumnType, DatasourceSchema, Engine, Node, Param, PipeKind, PipeSchema,
+        ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeKind,
+        PipeSchema,
     };
     pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;

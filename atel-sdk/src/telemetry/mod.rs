@@ -1,7 +1,9 @@
-//! The Claude Code telemetry schema: three datasources, five pipes, and the price table.
+//! The Claude Code telemetry schema: three datasources, five pipes, and the price table; and the
+//! six `otel_*` datasources Claude Code's OpenTelemetry lands in ([`otel`]).
 
 pub mod cost_sql;
 pub mod datasources;
+pub mod otel;
 pub mod pipes;
 pub mod pricing;
 

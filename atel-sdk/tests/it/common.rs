@@ -61,6 +61,7 @@ impl Datasource for Activation {
                 Column::new("agent_type", ChType::String),
                 Column::new("seq", ChType::UInt64),
             ],
+            indexes: Vec::new(),
             engine: Engine::default(),
             forward_query: None,
         }
