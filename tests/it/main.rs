@@ -9,6 +9,7 @@ mod fault_proxy;
 mod ingest;
 mod migrate;
 mod oracle;
+mod otel_pipes;
 mod pipe_kinds;
 mod pipes;
 mod pricing_fixtures;

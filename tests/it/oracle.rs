@@ -4,6 +4,9 @@
 
 use std::process::Command;
 
+use atel_sdk::telemetry::otel_pipes::{
+    OtelApiRequests, OtelToolResults, OtelUsageByDay, Reconcile,
+};
 use atel_sdk::telemetry::pipes::{
     AgentUsageSummary, CostByModel, OptimizationInsights, SessionOverview, SkillFrequency,
 };
@@ -131,4 +134,8 @@ fn tinybird_finds_exactly_our_params_types_and_defaults_in_every_pipe() {
     assert_pipe(&CostByModel::schema());
     assert_pipe(&SessionOverview::schema());
     assert_pipe(&OptimizationInsights::schema());
+    assert_pipe(&OtelApiRequests::schema());
+    assert_pipe(&OtelUsageByDay::schema());
+    assert_pipe(&OtelToolResults::schema());
+    assert_pipe(&Reconcile::schema());
 }

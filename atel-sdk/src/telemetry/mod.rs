@@ -4,6 +4,7 @@
 pub mod cost_sql;
 pub mod datasources;
 pub mod otel;
+pub mod otel_pipes;
 pub mod pipes;
 pub mod pricing;
 
@@ -36,6 +37,22 @@ pub fn project_files() -> Vec<(String, String)> {
         (
             pipes::OptimizationInsights::NAME,
             pipes::OptimizationInsights::datafile(),
+        ),
+        (
+            otel_pipes::OtelApiRequests::NAME,
+            otel_pipes::OtelApiRequests::datafile(),
+        ),
+        (
+            otel_pipes::OtelUsageByDay::NAME,
+            otel_pipes::OtelUsageByDay::datafile(),
+        ),
+        (
+            otel_pipes::OtelToolResults::NAME,
+            otel_pipes::OtelToolResults::datafile(),
+        ),
+        (
+            otel_pipes::Reconcile::NAME,
+            otel_pipes::Reconcile::datafile(),
         ),
     ];
     let datasources = datasources
