@@ -21,6 +21,7 @@ use crate::deliver::{self, Delivery};
 use crate::hook::{self, Plan};
 use crate::install;
 use crate::launch;
+use crate::otel_view::{OtelUsage, Reconciliation};
 use crate::payload::HookInput;
 use crate::report;
 use crate::spool::{HOOK_CLAIM_BYTES, Spool};
@@ -403,8 +404,56 @@ pub fn flush(timeout: Duration) -> Outcome {
 /// How long `report` waits for Tinybird (`flush` has its own `--timeout`).
 const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
 
-/// `atel-hooks report [--days N] [--json]`.
-pub fn report(days: Option<u16>, json: bool) -> Outcome {
+/// `atel-hooks report [--days N] [--json] [--otel]`.
+pub fn report(days: Option<u16>, json: bool, otel: bool) -> Outcome {
+    if otel {
+        return interactive(days, |client, days| async move {
+            let usage = OtelUsage::fetch(&client, days).await?;
+            Ok(if json {
+                (to_json(&usage), false)
+            } else {
+                (usage.render(), false)
+            })
+        });
+    }
+    interactive(days, |client, days| async move {
+        let usage = Usage::fetch(&client, days).await?;
+        Ok(if json {
+            (to_json(&usage), false)
+        } else {
+            (report::render(&usage), false)
+        })
+    })
+}
+
+/// `atel-hooks reconcile [--days N] [--json]`: exits 1 when a request is missing on one route or
+/// recorded differently.
+pub fn reconcile(days: Option<u16>, json: bool) -> Outcome {
+    interactive(days, |client, days| async move {
+        let found = Reconciliation::fetch(&client, days).await?;
+        let failed = !found.mismatches.is_empty();
+        Ok(if json {
+            (to_json(&found), failed)
+        } else {
+            (found.render(), failed)
+        })
+    })
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).map_or_else(
+        |err| format!("{{\"error\": \"{err}\"}}"),
+        |text| text + "\n",
+    )
+}
+
+/// Runs `work` (what to print, and whether that is a failure) with a client from the environment,
+/// within [`INTERACTIVE_BUDGET`].
+fn interactive<F, Fut>(days: Option<u16>, work: F) -> Outcome
+where
+    F: FnOnce(TinybirdClient, u16) -> Fut,
+    Fut: Future<Output = Result<(String, bool), atel_sdk::Error>>,
+{
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => return Outcome::fail(err),
@@ -413,18 +462,19 @@ pub fn report(days: Option<u16>, json: bool) -> Outcome {
     let result = block_on(async {
         let deadline = Instant::now() + INTERACTIVE_BUDGET;
         let client = deliver::connect(INTERACTIVE_BUDGET, deadline).await?;
-        tokio::time::timeout_at(deadline, Usage::fetch(&client, days))
+        tokio::time::timeout_at(deadline, work(client, days))
             .await
             .map_err(|_| "no answer from Tinybird in time".to_owned())?
             .map_err(|err| Report(&err).to_string())
     });
     match result {
         Err(err) | Ok(Err(err)) => Outcome::fail(err),
-        Ok(Ok(usage)) if json => match serde_json::to_string_pretty(&usage) {
-            Ok(text) => Outcome::ok(text + "\n"),
-            Err(err) => Outcome::fail(err.to_string()),
+        Ok(Ok((text, false))) => Outcome::ok(text),
+        Ok(Ok((text, true))) => Outcome {
+            stdout: text,
+            stderr: None,
+            failed: true,
         },
-        Ok(Ok(usage)) => Outcome::ok(report::render(&usage)),
     }
     .with_warnings(&config.warnings)
 }

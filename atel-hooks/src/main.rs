@@ -41,6 +41,20 @@ enum Command {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// Claude Code's own OpenTelemetry instead: cost and tokens per day and model, API
+        /// requests, tools.
+        #[arg(long)]
+        otel: bool,
+    },
+    /// Compare the hooks' API requests with Claude Code's OpenTelemetry, request by request
+    /// (exit 1 on any mismatch).
+    Reconcile {
+        /// The window in days [default: `ATEL_DAYS` or 7].
+        #[arg(long)]
+        days: Option<u16>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Add the hooks to a Claude Code settings file (existing settings and hooks are kept).
     Install {
@@ -144,7 +158,8 @@ fn dispatch(command: Command) -> Outcome {
         Command::Hook { otel } => std::panic::catch_unwind(|| cli::hook(io::stdin().lock(), otel))
             .unwrap_or_else(|_| Outcome::default()),
         Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
-        Command::Report { days, json } => cli::report(days, json),
+        Command::Report { days, json, otel } => cli::report(days, json, otel),
+        Command::Reconcile { days, json } => cli::reconcile(days, json),
         Command::Install {
             project,
             user,
