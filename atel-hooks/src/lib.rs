@@ -164,6 +164,7 @@ pub mod context;
 pub(crate) mod deliver;
 pub(crate) mod hook;
 pub(crate) mod install;
+pub mod otel;
 pub mod payload;
 pub(crate) mod report;
 pub(crate) mod rows;

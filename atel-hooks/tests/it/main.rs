@@ -6,6 +6,7 @@ mod faults;
 mod input;
 mod install;
 mod local;
+mod otel_rows;
 mod spool;
 mod support;
 mod usage;
