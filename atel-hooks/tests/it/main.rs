@@ -7,6 +7,7 @@ mod input;
 mod install;
 mod local;
 mod otel_rows;
+mod otel_server;
 mod spool;
 mod support;
 mod usage;
