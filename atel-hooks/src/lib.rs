@@ -167,6 +167,7 @@ pub(crate) mod deliver;
 pub(crate) mod hook;
 pub(crate) mod install;
 pub(crate) mod launch;
+pub mod otel;
 pub mod otel_view;
 pub mod payload;
 pub(crate) mod report;

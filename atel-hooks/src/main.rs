@@ -105,6 +105,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Receive Claude Code's OTLP/HTTP telemetry and write the `otel_*` rows the collector's
+    /// `tinybird` exporter writes (through the spool).
+    Otel {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4318")]
+        listen: std::net::SocketAddr,
+        /// Exit after this many seconds without a request.
+        #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+        idle_exit: u64,
+        /// Keep prompt, response and tool content instead of `<REDACTED>`.
+        #[arg(long)]
+        keep_content: bool,
+    },
     /// Print the version.
     Version,
 }
@@ -185,6 +198,19 @@ fn dispatch(command: Command) -> Outcome {
             since,
             dry_run,
             json,
+        }),
+        Command::Otel {
+            listen,
+            idle_exit,
+            keep_content,
+        } => atel_hooks::otel::server::run(&atel_hooks::otel::server::Options {
+            listen,
+            idle_exit: std::time::Duration::from_secs(idle_exit),
+            redaction: if keep_content {
+                atel_hooks::otel::Redaction::Keep
+            } else {
+                atel_hooks::otel::Redaction::Content
+            },
         }),
         Command::Version => Outcome::ok(format!("atel-hooks {}\n", env!("CARGO_PKG_VERSION"))),
     }

@@ -6,6 +6,8 @@ mod faults;
 mod input;
 mod install;
 mod local;
+mod otel_rows;
+mod otel_server;
 mod spool;
 mod support;
 mod usage;
