@@ -1,6 +1,7 @@
 //! The Claude Code telemetry schema: three datasources, five pipes, and the price table.
 
 pub mod cost_sql;
+pub mod dashboard;
 pub mod datasources;
 pub mod pipes;
 pub mod pricing;
@@ -41,6 +42,7 @@ pub fn project_files() -> Vec<(String, String)> {
         .map(|(name, text)| (format!("datasources/{name}.datasource"), text));
     let endpoints = endpoints
         .into_iter()
+        .chain(dashboard::endpoints())
         .map(|(name, text)| (format!("endpoints/{name}.pipe"), text));
     datasources.chain(endpoints).collect()
 }
