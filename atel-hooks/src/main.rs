@@ -34,8 +34,23 @@ enum Command {
         #[arg(long)]
         days: Option<u16>,
         /// Print JSON instead of tables.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         json: bool,
+        /// Write the dashboard to this file instead (one self-contained HTML page).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+    /// Serve the usage dashboard on a local address (the URL is printed on stderr).
+    Dashboard {
+        /// The window in days [default: `ATEL_DAYS` or 7].
+        #[arg(long)]
+        days: Option<u16>,
+        /// The address to listen on [default: 127.0.0.1 on a free port].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Open it in the browser.
+        #[arg(long)]
+        open: bool,
     },
     /// Add the hooks to a Claude Code settings file (existing settings and hooks are kept).
     Install {
@@ -123,7 +138,15 @@ fn dispatch(command: Command) -> Outcome {
         Command::Hook => std::panic::catch_unwind(|| cli::hook(io::stdin().lock()))
             .unwrap_or_else(|_| Outcome::default()),
         Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
-        Command::Report { days, json } => cli::report(days, json),
+        Command::Report {
+            days,
+            html: Some(file),
+            ..
+        } => atel_hooks::dashboard::report_html(days, &file),
+        Command::Report { days, json, .. } => cli::report(days, json),
+        Command::Dashboard { days, listen, open } => {
+            atel_hooks::dashboard::dashboard(days, listen, open)
+        }
         Command::Install {
             project,
             user,
