@@ -11,6 +11,7 @@
 
 mod charts;
 pub(crate) mod html;
+mod sections;
 pub(crate) mod server;
 #[cfg(test)]
 mod tests;
