@@ -1,5 +1,5 @@
 // Drives Debian's Chromium through playwright-core over the dashboard (scripts/dashboard-e2e).
-// Usage: node check.mjs --chromium BIN --url URL --file FILE --report JSON --shots DIR --profile DIR
+// Usage: node check.mjs --chromium BIN --url URL --file FILE --empty FILE --report JSON --shots DIR --profile DIR
 // Exit 1 with one line per failed check.
 import { createRequire } from "node:module";
 import { readFileSync, mkdirSync } from "node:fs";
@@ -166,7 +166,16 @@ await file.screenshot({ path: `${args.shots}/file-400.png`, fullPage: true });
 const offsite = file.log.requests.filter((u) => !u.startsWith("file:"));
 check(offsite.length === 0 && blocked === 0, `file: requested ${JSON.stringify(offsite)}`);
 
-for (const page of [served, file]) {
+// 4. An empty workspace: no chart, and what to do instead.
+const none = await open("empty");
+await none.goto(pathToFileURL(args.empty).href, { waitUntil: "load" });
+const advice = (await none.textContent("#empty")) ?? "";
+check(advice.includes("atel-hooks install") && advice.includes("atel-hooks backfill"), `empty: says ${JSON.stringify(advice)}`);
+check((await none.locator("svg").count()) === 0, "empty: draws charts without data");
+check((await none.textContent("[data-total=api-cost] .value")) === "$0.0000", "empty: API cost is not $0.0000");
+await none.screenshot({ path: `${args.shots}/empty-1280.png`, fullPage: true });
+
+for (const page of [served, file, none]) {
   check(page.log.errors.length === 0, `${page.label}: console errors ${JSON.stringify(page.log.errors)}`);
 }
 await context.close();

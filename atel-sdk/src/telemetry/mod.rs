@@ -1,4 +1,5 @@
-//! The Claude Code telemetry schema: three datasources, five pipes, and the price table.
+//! The Claude Code telemetry schema: three datasources, the five report pipes, the dashboard's four
+//! ([`dashboard`]), and the price table.
 
 pub mod cost_sql;
 pub mod dashboard;
