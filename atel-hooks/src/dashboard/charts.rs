@@ -420,7 +420,7 @@ mod tests {
         assert!(svg.contains("<title>50%</title>") && !svg.contains("<title>75%</title>"));
         assert!(svg.contains("<title>a &lt;b&gt; &amp; c</title>"));
         assert!(!svg.contains("never"));
-        assert!(svg.contains(">11-25\n</text>") || svg.contains("11-25"));
+        assert!(svg.contains("11-25\n</text>") && svg.contains("11-26\n</text>"));
         assert!(svg.contains("Cache hit rate (%)"));
     }
 

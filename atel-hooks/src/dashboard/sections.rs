@@ -12,12 +12,18 @@ use super::html::{Links, empty, escape, path_segment, time, u64_f64, window};
 use crate::context;
 use crate::table::{duration_ms, percent, plural, thousands, tokens, usd};
 
-/// Every UTC day from the window's first day with data (or its start) to the day it was generated.
-fn day_axis(d: &Dashboard, first_with_data: Option<NaiveDate>) -> Vec<NaiveDate> {
+/// Every UTC day from the window's first day with data (or its start) to the day it was generated,
+/// or to the last day with data should a clock have run ahead.
+fn day_axis(
+    d: &Dashboard,
+    days_with_data: impl Iterator<Item = NaiveDate> + Clone,
+) -> Vec<NaiveDate> {
     let today = d.generated.date_naive();
     let window_start = (d.generated - TimeDelta::days(i64::from(d.usage.days))).date_naive();
-    let start = first_with_data.map_or(today, |f| f.max(window_start).min(today));
-    start.iter_days().take_while(|day| *day <= today).collect()
+    let first = days_with_data.clone().min();
+    let end = days_with_data.max().map_or(today, |last| last.max(today));
+    let start = first.map_or(today, |f| f.max(window_start).min(end));
+    start.iter_days().take_while(|day| *day <= end).collect()
 }
 
 fn legend(names: &[String]) -> String {
@@ -82,7 +88,7 @@ pub(super) fn spend(d: &Dashboard) -> String {
             models.push(row.model.clone());
         }
     }
-    let axis = day_axis(d, d.daily_cost.first().map(|r| r.day));
+    let axis = day_axis(d, d.daily_cost.iter().map(|r| r.day));
     let cell: BTreeMap<(NaiveDate, &str), (f64, u64)> = d
         .daily_cost
         .iter()
@@ -154,7 +160,7 @@ pub(super) fn token_chart(d: &Dashboard) -> String {
     let kinds: Vec<String> = ["Input", "Output", "Cache read", "Cache write"]
         .map(str::to_owned)
         .to_vec();
-    let axis = day_axis(d, d.daily_tokens.first().map(|r| r.day));
+    let axis = day_axis(d, d.daily_tokens.iter().map(|r| r.day));
     let by_day: BTreeMap<NaiveDate, _> = d.daily_tokens.iter().map(|r| (r.day, r)).collect();
     let (mut values, mut titles, mut rates, mut rate_titles) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -249,3 +249,21 @@ fn an_empty_window_says_what_to_do() {
     assert!(html.contains("data-total=\"api-cost\"><span class=\"label\">API cost</span><span class=\"value\">$0.0000</span>"));
     assert!(html.contains("Nothing yet: Claude gets a summary once subagents have run"));
 }
+
+#[test]
+fn the_day_axis_runs_from_the_first_day_with_data_to_today_or_a_later_day() {
+    let mut d = dashboard();
+    // A day after the one generated (a clock ahead) still gets its bar.
+    d.daily_cost.push(DailyCostByModelRow {
+        day: day("2026-11-30"),
+        model: "claude-opus-5-5".into(),
+        total_cost_usd: 0.5,
+        request_count: 1,
+    });
+    let html = page(&d, Links::Server);
+    assert!(html.contains("<title>2026-11-30 · claude-opus-5-5: $0.5000 (1 request)</title>"));
+    // Days without requests are on the axis (no bar, no title), days before the first are not.
+    assert!(html.contains("11-26\n</text>"), "11-26 on the axis");
+    assert!(!html.contains("11-24"));
+    assert!(!html.contains("<title>2026-11-26 · claude-opus-5-5"));
+}

@@ -10,6 +10,7 @@ use atel_sdk::telemetry::ApiRequest;
 use atel_tests::factories::make_api_request_row;
 
 use crate::local::deployed_sandbox;
+use crate::support::{Sandbox, TOKEN};
 
 /// A session id with every character HTML and URLs care about.
 const SESSION: &str = "s<1>&'x \"y\"";
@@ -51,6 +52,23 @@ fn request(addr: &str, method: &str, target: &str, host: &str) -> (u16, String) 
     (status, body)
 }
 
+/// Starts `atel-hooks dashboard` on a free port and reads its address from stderr.
+fn serve(sandbox: &Sandbox) -> Served {
+    let mut child = sandbox
+        .command(&["dashboard", "--listen", "127.0.0.1:0"])
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stderr).read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("atel-hooks: dashboard at http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL on stderr: {line:?}"))
+        .to_owned();
+    Served { child, addr }
+}
+
 fn get(served: &Served, target: &str) -> (u16, String) {
     request(&served.addr, "GET", target, &served.addr)
 }
@@ -77,19 +95,7 @@ async fn the_server_renders_the_pipes_and_answers_only_its_routes() {
         assert_eq!(summary.quarantined_rows, 0);
     }
 
-    let mut child = sandbox
-        .command(&["dashboard", "--listen", "127.0.0.1:0"])
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stderr).read_line(&mut line).unwrap();
-    let url = line
-        .strip_prefix("atel-hooks: dashboard at http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no URL on stderr: {line:?}"))
-        .to_owned();
-    let served = Served { child, addr: url };
+    let served = serve(&sandbox);
 
     let (status, page) = get(&served, "/");
     assert_eq!(status, 200, "{page}");
@@ -148,4 +154,16 @@ async fn the_server_renders_the_pipes_and_answers_only_its_routes() {
     assert_eq!(totals(&html), cards);
     assert!(html.contains(&format!("<a href=\"#session-0\">{SESSION_IN_HTML}</a>")));
     assert!(html.contains(&format!("<td class=\"id\">{}</td>", rows[1].request_id)));
+}
+
+#[test]
+fn with_tinybird_down_a_page_says_so_without_the_token() {
+    // Nothing listens on port 9 (discard) here: every pipe request fails to connect.
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let served = serve(&sandbox);
+    let (status, page) = get(&served, "/");
+    assert_eq!(status, 502, "{page}");
+    assert!(page.contains("The pipes could not be read"), "{page}");
+    assert!(!page.contains(TOKEN));
+    assert_eq!(get(&served, "/session/x").0, 502);
 }
