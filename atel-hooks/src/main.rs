@@ -45,7 +45,8 @@ enum Command {
         /// The window in days [default: `ATEL_DAYS` or 7].
         #[arg(long)]
         days: Option<u16>,
-        /// The address to listen on [default: 127.0.0.1 on a free port].
+        /// The address to listen on [default: 127.0.0.1 on a free port]. Anything but a loopback
+        /// address shows your usage to whoever can reach it.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
         /// Open it in the browser.

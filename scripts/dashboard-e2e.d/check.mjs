@@ -118,7 +118,9 @@ async function noHorizontalScroll(page) {
 
 // 1. The served page, wide and narrow.
 const served = await open("dashboard");
+const loadStarted = Date.now();
 const answer = await served.goto(args.url, { waitUntil: "load" });
+const loadMs = Date.now() - loadStarted;
 check(answer.status() === 200, `dashboard: HTTP ${answer.status()}`);
 await checkDashboard(served);
 await served.screenshot({ path: `${args.shots}/dashboard-1280.png`, fullPage: true });
@@ -180,6 +182,8 @@ for (const page of [served, file, none]) {
 }
 await context.close();
 
+const fileKb = (readFileSync(args.file).length / 1024).toFixed(0);
+console.log(`    served page loaded in ${loadMs} ms (8 pipe queries); the --html file is ${fileKb} KiB`);
 console.log(`    totals: ${Object.entries(expected).map(([k, v]) => `${k} ${v}`).join(", ")}`);
 if (failures.length > 0) {
   for (const f of failures) console.error(`dashboard-e2e: ${f}`);
