@@ -149,7 +149,8 @@ pub(crate) fn page(d: &Dashboard, links: Links) -> String {
             let overview = d.top_sessions.iter().find(|s| s.session_id == *id);
             let _ = writeln!(
                 body,
-                "<section class=\"card wide detail\" id=\"session-{i}\"><h2>Session <code>{}</code></h2>",
+                "<section class=\"card wide detail\" id=\"session-{i}\"><h2>Session <code>{}</code></h2>\
+                 <p><a href=\"#sessions\">back to the sessions</a></p>",
                 escape(id)
             );
             if let Some(s) = overview {
