@@ -190,9 +190,24 @@ pub(crate) fn stacked(chart: &Stacked<'_>) -> Result<String, String> {
                 .enumerate()
                 .filter_map(|(i, (v, title))| Some(((SegmentValue::CenterOf(i), (*v)?), title)))
                 .collect();
+            // One line per run of consecutive days with a rate: no line across a day without.
             let ink = INK.stroke_width(2);
-            ctx.draw_secondary_series(LineSeries::new(points.iter().map(|p| p.0.clone()), ink))
-                .map_err(|e| e.to_string())?;
+            let mut runs: Vec<Vec<(SegmentValue<usize>, f64)>> = Vec::new();
+            let mut previous = None;
+            for (i, v) in line.values.iter().enumerate() {
+                let Some(v) = v else { continue };
+                match runs.last_mut() {
+                    Some(run) if previous == Some(i.wrapping_sub(1)) => {
+                        run.push((SegmentValue::CenterOf(i), *v));
+                    }
+                    _ => runs.push(vec![(SegmentValue::CenterOf(i), *v)]),
+                }
+                previous = Some(i);
+            }
+            for run in runs.into_iter().filter(|run| run.len() > 1) {
+                ctx.draw_secondary_series(LineSeries::new(run, ink))
+                    .map_err(|e| e.to_string())?;
+            }
             ctx.draw_secondary_series(
                 points
                     .iter()
@@ -422,6 +437,36 @@ mod tests {
         assert!(!svg.contains("never"));
         assert!(svg.contains("11-25\n</text>") && svg.contains("11-26\n</text>"));
         assert!(svg.contains("Cache hit rate (%)"));
+    }
+
+    #[test]
+    fn the_rate_line_breaks_at_a_bar_without_a_rate() {
+        // The rate lines are the only 2-pixel polylines.
+        let lines = |values: Vec<Option<f64>>| {
+            let svg = stacked(&Stacked {
+                x_labels: vec!["a".into(); values.len()],
+                series: vec!["s".into()],
+                values: vec![vec![1.0]; values.len()],
+                titles: vec![vec!["t".into()]; values.len()],
+                y_desc: "n",
+                y_format: usd_axis,
+                line: Some(Line {
+                    desc: "rate",
+                    titles: vec!["r".into(); values.len()],
+                    values,
+                }),
+            })
+            .unwrap();
+            svg.lines()
+                .filter(|l| l.starts_with("<polyline") && l.contains("stroke-width=\"2\""))
+                .count()
+        };
+        assert_eq!(lines(vec![Some(10.0), Some(20.0), Some(30.0)]), 1);
+        assert_eq!(lines(vec![Some(10.0), None, Some(30.0)]), 0);
+        assert_eq!(
+            lines(vec![Some(10.0), Some(20.0), None, Some(30.0), Some(40.0)]),
+            2
+        );
     }
 
     #[test]
