@@ -13,6 +13,8 @@
 //! | `atel-hooks install [--project DIR \| --user] [--command CMD] [--otel [--listen ADDR] [--collector FILE]]` | merges the hooks into `settings.json`; `--otel` also adds Claude Code's telemetry settings to its `"env"` (keeping the user's values) and a `UserPromptSubmit` hook, so the hooks keep the receiver running; `--collector` writes an `otelcol-contrib` configuration instead | 1 on error |
 //! | `atel-hooks deploy [DIR]` | deploys a Tinybird project folder (default `tinybird`) | 1 on error |
 //! | `atel-hooks backfill [--projects DIR]... [--since DATE] [--dry-run] [--json]` | imports every past session from the transcripts on disk ([`backfill`]) | 1 if a file could not be read, a send failed or rows went to quarantine |
+//! | `atel-hooks report --html FILE [--days N]` | the dashboard as one self-contained HTML file ([`dashboard`]) | 1 on error |
+//! | `atel-hooks dashboard [--days N] [--listen ADDR] [--open]` | serves the dashboard locally (default `127.0.0.1`, a free port; the URL on stderr) | 1 if it cannot start |
 //! | `atel-hooks version` | prints the version | 0 |
 //!
 //! No command ever exits 2 (Claude Code treats 2 as "block"): a usage error exits 0 for `hook`, 1
@@ -163,6 +165,7 @@ pub mod cli;
 pub(crate) mod collector;
 pub mod config;
 pub mod context;
+pub mod dashboard;
 pub(crate) mod deliver;
 pub(crate) mod hook;
 pub(crate) mod install;

@@ -39,12 +39,15 @@ enum Command {
         #[arg(long)]
         days: Option<u16>,
         /// Print JSON instead of tables.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         json: bool,
         /// Claude Code's own OpenTelemetry instead: cost and tokens per day and model, API
         /// requests, tools.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         otel: bool,
+        /// Write the dashboard to this file instead (one self-contained HTML page).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Compare the hooks' API requests with Claude Code's OpenTelemetry, request by request
     /// (exit 1 on any mismatch).
@@ -55,6 +58,19 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Serve the usage dashboard on a local address (the URL is printed on stderr).
+    Dashboard {
+        /// The window in days [default: `ATEL_DAYS` or 7].
+        #[arg(long)]
+        days: Option<u16>,
+        /// The address to listen on [default: 127.0.0.1 on a free port]. Anything but a loopback
+        /// address shows your usage to whoever can reach it.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Open it in the browser.
+        #[arg(long)]
+        open: bool,
     },
     /// Add the hooks to a Claude Code settings file (existing settings and hooks are kept).
     Install {
@@ -171,8 +187,18 @@ fn dispatch(command: Command) -> Outcome {
         Command::Hook { otel } => std::panic::catch_unwind(|| cli::hook(io::stdin().lock(), otel))
             .unwrap_or_else(|_| Outcome::default()),
         Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
-        Command::Report { days, json, otel } => cli::report(days, json, otel),
+        Command::Report {
+            days,
+            html: Some(file),
+            ..
+        } => atel_hooks::dashboard::report_html(days, &file),
+        Command::Report {
+            days, json, otel, ..
+        } => cli::report(days, json, otel),
         Command::Reconcile { days, json } => cli::reconcile(days, json),
+        Command::Dashboard { days, listen, open } => {
+            atel_hooks::dashboard::dashboard(days, listen, open)
+        }
         Command::Install {
             project,
             user,

@@ -139,3 +139,14 @@ fn tinybird_finds_exactly_our_params_types_and_defaults_in_every_pipe() {
     assert_pipe(&OtelToolResults::schema());
     assert_pipe(&Reconcile::schema());
 }
+
+#[test]
+fn tinybird_reads_every_dashboard_pipe_as_our_schema() {
+    use atel_sdk::telemetry::dashboard::{
+        DailyCostByModel, DailyTokens, SessionDrilldown, TopSessions,
+    };
+    assert_pipe(&DailyCostByModel::schema());
+    assert_pipe(&DailyTokens::schema());
+    assert_pipe(&TopSessions::schema());
+    assert_pipe(&SessionDrilldown::schema());
+}

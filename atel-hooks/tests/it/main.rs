@@ -1,6 +1,7 @@
 //! The `atel-hooks` binary, spawned as Claude Code would: payloads on stdin, a wiremock Tinybird.
 
 mod backfill;
+mod dashboard;
 mod events;
 mod faults;
 mod input;

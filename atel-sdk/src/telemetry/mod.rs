@@ -1,7 +1,9 @@
-//! The Claude Code telemetry schema: three datasources, five pipes, and the price table; and the
-//! six `otel_*` datasources Claude Code's OpenTelemetry lands in ([`otel`]).
+//! The Claude Code telemetry schema: three datasources, the five report pipes, the dashboard's four
+//! ([`dashboard`]), and the price table; the six `otel_*` datasources Claude Code's OpenTelemetry
+//! lands in ([`otel`]) and the endpoints on them ([`otel_pipes`]).
 
 pub mod cost_sql;
+pub mod dashboard;
 pub mod datasources;
 pub mod otel;
 pub mod otel_pipes;
@@ -60,6 +62,7 @@ pub fn project_files() -> Vec<(String, String)> {
         .map(|(name, text)| (format!("datasources/{name}.datasource"), text));
     let endpoints = endpoints
         .into_iter()
+        .chain(dashboard::endpoints())
         .map(|(name, text)| (format!("endpoints/{name}.pipe"), text));
     datasources.chain(endpoints).collect()
 }
