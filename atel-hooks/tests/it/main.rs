@@ -7,6 +7,7 @@ mod faults;
 mod input;
 mod install;
 mod local;
+mod otel_reconcile;
 mod otel_rows;
 mod otel_server;
 mod spool;
