@@ -489,16 +489,21 @@ pub enum OtelRoute {
     Collector(SocketAddr, PathBuf),
 }
 
-/// `atel-hooks install [--otel [--collector FILE]]`.
+/// `atel-hooks install [--otel [--collector FILE]]`. The hooks go into the project's (or with `user`
+/// the user's) settings; Claude Code's telemetry settings always into the user's, the only place
+/// Claude Code reads them from.
 pub fn install(
     project: Option<PathBuf>,
     user: bool,
     command: Option<String>,
     otel: Option<&OtelRoute>,
 ) -> Outcome {
+    let user_settings = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|home| PathBuf::from(home).join(".claude/settings.json"));
     let path = if user {
-        match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-            Some(home) => PathBuf::from(home).join(".claude/settings.json"),
+        match &user_settings {
+            Some(path) => path.clone(),
             None => return Outcome::fail("HOME is not set; cannot find ~/.claude/settings.json"),
         }
     } else {
@@ -538,55 +543,66 @@ pub fn install(
             Some(*addr)
         }
     };
-    let spec = install::Install {
-        command,
+    let hooks = install::Install {
+        command: Some(command.clone()),
         otel_hook: receiver.is_some(),
-        env: listen
-            .map(|addr| install::otel_env(&format!("http://{addr}")))
-            .unwrap_or_default(),
+        env: Vec::new(),
     };
-    match install::install_into(&path, &spec) {
-        Ok(done) => {
-            let _ = writeln!(
-                text,
-                "{}: {} hook{} added, {} updated, {} already there (command: {})",
-                path.display(),
-                done.hooks.added,
-                plural(done.hooks.added),
-                done.hooks.updated,
-                done.hooks.unchanged,
-                spec.command,
-            );
-            if listen.is_some() {
-                let _ = writeln!(
-                    text,
-                    "{}: {} telemetry setting{} added to \"env\", {} already there",
-                    path.display(),
-                    done.env.added.len(),
-                    plural(done.env.added.len()),
-                    done.env.unchanged,
-                );
-            }
-            let kept: Vec<String> = done
-                .env
-                .kept
-                .iter()
-                .map(|(key, value)| format!("{key}={value}"))
-                .collect();
-            let outcome = Outcome::ok(text);
-            if kept.is_empty() {
-                outcome
-            } else {
-                Outcome {
-                    stderr: Some(format!(
-                        "kept your own values, which may route the telemetry elsewhere: {}",
-                        kept.join(", ")
-                    )),
-                    ..outcome
-                }
-            }
+    let done = match install::install_into(&path, &hooks) {
+        Ok(done) => done,
+        Err(err) => return Outcome::fail(err),
+    };
+    let _ = writeln!(
+        text,
+        "{}: {} hook{} added, {} updated, {} already there (command: {command})",
+        path.display(),
+        done.hooks.added,
+        plural(done.hooks.added),
+        done.hooks.updated,
+        done.hooks.unchanged,
+    );
+    let Some(listen) = listen else {
+        return Outcome::ok(text);
+    };
+    let Some(user_settings) = user_settings else {
+        return Outcome::fail(
+            "HOME is not set; Claude Code reads its telemetry settings only from ~/.claude/settings.json",
+        );
+    };
+    let env = install::Install {
+        command: None,
+        otel_hook: false,
+        env: install::otel_env(&format!("http://{listen}")),
+    };
+    let done = match install::install_into(&user_settings, &env) {
+        Ok(done) => done,
+        Err(err) => return Outcome::fail(err),
+    };
+    let _ = writeln!(
+        text,
+        "{}: {} telemetry setting{} added to \"env\", {} already there",
+        user_settings.display(),
+        done.env.added.len(),
+        plural(done.env.added.len()),
+        done.env.unchanged,
+    );
+    let kept: Vec<String> = done
+        .env
+        .kept
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    let outcome = Outcome::ok(text);
+    if kept.is_empty() {
+        outcome
+    } else {
+        Outcome {
+            stderr: Some(format!(
+                "kept your own values, which may route the telemetry elsewhere: {}",
+                kept.join(", ")
+            )),
+            ..outcome
         }
-        Err(err) => Outcome::fail(err),
     }
 }
 

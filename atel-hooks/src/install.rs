@@ -166,8 +166,9 @@ pub(crate) fn merge(
 /// What [`install_into`] does besides the hooks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Install {
-    /// The hooks' command line.
-    pub command: String,
+    /// The hooks' command line; `None`: only the `"env"` entries (the user settings file of a
+    /// project install, see [`otel_env`]).
+    pub command: Option<String>,
     /// Also add [`OTEL_HOOK`] (the command starts the receiver on demand).
     pub otel_hook: bool,
     /// `"env"` entries to add (see [`otel_env`]).
@@ -202,7 +203,10 @@ pub(crate) fn install_into(path: &Path, install: &Install) -> Result<Installed, 
         })?
     };
     let merged = Installed {
-        hooks: merge(&mut settings, &hooks(install.otel_hook), &install.command)?,
+        hooks: match &install.command {
+            Some(command) => merge(&mut settings, &hooks(install.otel_hook), command)?,
+            None => Merged::default(),
+        },
         env: merge_env(&mut settings, &install.env)?,
     };
     if merged.hooks.added + merged.hooks.updated + merged.env.added.len() == 0 {
@@ -239,7 +243,11 @@ pub(crate) fn command_for(exe: &str, otel: Option<SocketAddr>) -> String {
 }
 
 /// The `"env"` entries Claude Code needs to export its telemetry over OTLP/HTTP to `endpoint`
-/// (`http://host:port`): telemetry on, metrics and logs (events) through OTLP, protobuf (smaller
+/// (`http://host:port`). They belong in the user's `~/.claude/settings.json` (or managed settings):
+/// Claude Code 2.1.331 ignores `CLAUDE_CODE_ENABLE_TELEMETRY` and the `OTEL_*` exporter keys in a
+/// project's settings ("project-scoped settings can't set this key", in its debug log).
+///
+/// Telemetry on, metrics and logs (events) through OTLP, protobuf (smaller
 /// and cheaper to decode than JSON), delta temporality (each point is what happened since the last
 /// one, which the pipes sum), and Claude Code's default intervals, written out so they are visible.
 /// Traces stay off: they are a beta that needs `CLAUDE_CODE_ENHANCED_TELEMETRY_BETA`.
@@ -488,7 +496,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".claude/settings.json");
         let install = Install {
-            command: "/bin/atel-hooks hook --otel 127.0.0.1:4318".into(),
+            command: Some("/bin/atel-hooks hook --otel 127.0.0.1:4318".into()),
             otel_hook: true,
             env: otel_env("http://127.0.0.1:4318"),
         };

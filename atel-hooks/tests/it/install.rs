@@ -186,14 +186,17 @@ fn the_repositorys_settings_are_what_install_writes() {
 }
 
 #[test]
-fn install_otel_adds_the_env_block_and_the_receiver_hook_keeping_the_users_values() {
+fn install_otel_adds_the_env_block_to_the_user_settings_and_the_receiver_hook_keeping_the_users_values()
+ {
     let sandbox = Sandbox::new("http://127.0.0.1:9");
     let project = sandbox.root.path().join("project");
     let settings = project.join(".claude/settings.json");
-    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    // Claude Code reads CLAUDE_CODE_ENABLE_TELEMETRY and OTEL_* only from the user's settings.
+    let user = sandbox.home().join(".claude/settings.json");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
     std::fs::write(
-        &settings,
-        r#"{"env": {"OTEL_LOGS_EXPORT_INTERVAL": "1000", "FOO": "1"}}"#,
+        &user,
+        r#"{"env": {"OTEL_LOGS_EXPORT_INTERVAL": "1000", "FOO": "1"}, "model": "opus"}"#,
     )
     .unwrap();
     let dir = project.to_str().unwrap();
@@ -224,8 +227,19 @@ fn install_otel_adds_the_env_block_and_the_receiver_hook_keeping_the_users_value
         "{run:?}"
     );
     let after: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert!(after.get("env").is_none(), "no env in the project: {after}");
     assert_eq!(
-        after["env"],
+        after["hooks"]["UserPromptSubmit"],
+        json!([{"hooks": [{"type": "command", "command": "/opt/atel-hooks hook --otel 127.0.0.1:14318", "timeout": 5, "async": true}]}])
+    );
+    let user_after: Value = serde_json::from_str(&std::fs::read_to_string(&user).unwrap()).unwrap();
+    assert_eq!(user_after["model"], "opus");
+    assert!(
+        user_after.get("hooks").is_none(),
+        "no hooks in the user file: {user_after}"
+    );
+    assert_eq!(
+        user_after["env"],
         json!({
             "OTEL_LOGS_EXPORT_INTERVAL": "1000",
             "FOO": "1",
@@ -238,11 +252,10 @@ fn install_otel_adds_the_env_block_and_the_receiver_hook_keeping_the_users_value
             "OTEL_METRIC_EXPORT_INTERVAL": "60000"
         })
     );
-    assert_eq!(
-        after["hooks"]["UserPromptSubmit"],
-        json!([{"hooks": [{"type": "command", "command": "/opt/atel-hooks hook --otel 127.0.0.1:14318", "timeout": 5, "async": true}]}])
+    let (text, user_text) = (
+        std::fs::read_to_string(&settings).unwrap(),
+        std::fs::read_to_string(&user).unwrap(),
     );
-    let text = std::fs::read_to_string(&settings).unwrap();
     let again = sandbox.run(&args, b"");
     assert_eq!(again.code, Some(0), "{again:?}");
     assert!(
@@ -252,6 +265,7 @@ fn install_otel_adds_the_env_block_and_the_receiver_hook_keeping_the_users_value
         "{again:?}"
     );
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&user).unwrap(), user_text);
 }
 
 #[test]
@@ -280,8 +294,12 @@ fn install_otel_collector_writes_the_collector_config_and_no_receiver_hook() {
         &std::fs::read_to_string(project.join(".claude/settings.json")).unwrap(),
     )
     .unwrap();
+    let user: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.home().join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
-        after["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        user["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
         "http://127.0.0.1:4318"
     );
     assert!(after["hooks"].get("UserPromptSubmit").is_none(), "{after}");
