@@ -87,7 +87,7 @@ pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
 pub use resource::{Datasource, Pipe};
-pub use schema::{ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeSchema};
+pub use schema::{ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeSchema, Token};
 
 /// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
 #[doc(hidden)]
@@ -97,7 +97,7 @@ pub mod __private {
     pub use crate::param::{ParamValue, TemplateType, accepts};
     pub use crate::resource::{Datasource, Pipe};
     pub use crate::schema::{
-        ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeSchema,
+        ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeSchema, Token,
     };
     pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;

@@ -9,6 +9,7 @@ mod fault_proxy;
 mod ingest;
 mod migrate;
 mod oracle;
+mod otel;
 mod pipes;
 mod pricing_fixtures;
 mod pricing_sql;
