@@ -51,7 +51,15 @@ def describe_pipe(path):
     params = {}
     for node in doc.nodes:
         sql = node["sql"]
-        nodes.append({"name": node["name"], "type": node.get("type"), "templated": sql.lstrip().startswith("%")})
+        settings = {
+            key: node[key]
+            for key in node
+            if key in ("datasource", "target_datasource", "mode", "copy_schedule") or key.startswith("export_")
+            if node.get(key) is not None
+        }
+        nodes.append(
+            {"name": node["name"], "type": node.get("type"), "templated": sql.lstrip().startswith("%"), **settings}
+        )
         if not sql.lstrip().startswith("%"):
             continue
         template, _, _ = get_template_and_variables(sql, node["name"])
@@ -66,6 +74,7 @@ def describe_pipe(path):
         "description": doc.description,
         "nodes": nodes,
         "params": sorted(params.values(), key=lambda p: p["name"]),
+        "tokens": [[t["token_name"], t["permission"]] for t in doc.tokens],
     }
 
 

@@ -78,8 +78,16 @@ pub fn derive_datasource(input: TokenStream) -> TokenStream {
 /// (`format`, `q`, `token`, Python built-ins, …), template syntax errors, and unknown or missing keys.
 ///
 /// It generates `impl atel_sdk::Pipe` (the schema, the `.pipe` text, the query pairs) and a trait
-/// `<Struct>Ext` implemented for `atel_sdk::TinybirdClient`, so `client.agent_usage(7, None).await`
-/// returns `Vec<AgentUsageRow>`.
+/// `<Struct>Ext` implemented for `atel_sdk::TinybirdClient` whose method returns a `<Struct>Call`:
+/// params the pipe cannot do without (neither `Option` nor defaulted) are the method's arguments,
+/// every other param is a setter named after its field, starting from its default; awaiting the call
+/// runs it. So `client.agent_usage().days(30).agent_type("Explore").await` returns
+/// `Vec<AgentUsageRow>`, and `client.query(&AgentUsage { .. })` does the same from a struct.
+///
+/// Instead of `output`, a pipe may be `materialized = Target`, `copy(target = Target, schedule = "...",
+/// mode = "...")` or `sink(connection = "...", ...)`, where `Target` is a `#[derive(Datasource)]` type
+/// (its name comes from the type); those have no typed call. `token = "name"` (repeatable) adds a
+/// `TOKEN "name" READ` line.
 #[proc_macro_attribute]
 pub fn pipe(args: TokenStream, input: TokenStream) -> TokenStream {
     pipe::expand(args.into(), input.into()).into()

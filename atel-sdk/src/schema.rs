@@ -473,10 +473,44 @@ pub struct PipeSchema {
     pub name: &'static str,
     /// `DESCRIPTION`.
     pub description: Option<&'static str>,
-    /// The nodes, in order; the last one is the endpoint.
+    /// The nodes, in order; the last one is the endpoint, the materialized view, the copy or the sink.
     pub nodes: Vec<Node>,
     /// The template parameters.
     pub params: Vec<Param>,
+    /// What the last node is (`TYPE ...` and its settings).
+    pub kind: PipeKind,
+    /// `TOKEN "name" READ`: the tokens Tinybird creates with read access to this pipe.
+    pub tokens: Vec<&'static str>,
+}
+
+/// What a pipe's last node is, with the lines its `TYPE` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PipeKind {
+    /// `TYPE endpoint`: an API endpoint (`/v0/pipes/NAME.json`).
+    Endpoint,
+    /// `TYPE materialized` + `DATASOURCE`: every insert into the node's source datasource is
+    /// transformed and appended to this datasource.
+    Materialized {
+        /// The target datasource.
+        datasource: &'static str,
+    },
+    /// `TYPE copy` + `TARGET_DATASOURCE`: runs the query on a schedule or on demand and writes the
+    /// result into the target.
+    Copy {
+        /// The target datasource.
+        target: &'static str,
+        /// `COPY_SCHEDULE`: a cron expression or `@on-demand`.
+        schedule: Option<&'static str>,
+        /// `COPY_MODE`: `append` (Tinybird's default) or `replace`.
+        mode: Option<&'static str>,
+    },
+    /// `TYPE sink`: exports the result to a Kafka topic or an S3/GCS bucket.
+    Sink {
+        /// The `EXPORT_*` directives and their values, in datafile order
+        /// (`EXPORT_CONNECTION_NAME`, `EXPORT_BUCKET_URI`, …).
+        settings: Vec<(&'static str, &'static str)>,
+    },
 }
 
 #[cfg(test)]

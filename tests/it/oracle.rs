@@ -4,6 +4,9 @@
 
 use std::process::Command;
 
+use atel_sdk::telemetry::otel_pipes::{
+    OtelApiRequests, OtelToolResults, OtelUsageByDay, Reconcile,
+};
 use atel_sdk::telemetry::pipes::{
     AgentUsageSummary, CostByModel, OptimizationInsights, SessionOverview, SkillFrequency,
 };
@@ -24,11 +27,17 @@ pub(crate) fn tb_oracle() -> Command {
     command
 }
 
-/// What `scripts/tb-oracle.py describe` prints for a file.
+/// What `scripts/tb-oracle.py describe` prints for a file of `tinybird/`.
 fn describe(relative: &str) -> Value {
+    describe_file(&repo_root().join("tinybird").join(relative))
+}
+
+/// What `scripts/tb-oracle.py describe` prints for a datafile anywhere.
+pub(crate) fn describe_file(path: &std::path::Path) -> Value {
+    let relative = path.display();
     let output = tb_oracle()
         .arg("describe")
-        .arg(repo_root().join("tinybird").join(relative))
+        .arg(path)
         .output()
         .expect("run tb-oracle.py");
     assert!(
@@ -147,4 +156,19 @@ fn tinybird_finds_exactly_our_params_types_and_defaults_in_every_pipe() {
     assert_pipe(&CostByModel::schema());
     assert_pipe(&SessionOverview::schema());
     assert_pipe(&OptimizationInsights::schema());
+    assert_pipe(&OtelApiRequests::schema());
+    assert_pipe(&OtelUsageByDay::schema());
+    assert_pipe(&OtelToolResults::schema());
+    assert_pipe(&Reconcile::schema());
+}
+
+#[test]
+fn tinybird_reads_every_dashboard_pipe_as_our_schema() {
+    use atel_sdk::telemetry::dashboard::{
+        DailyCostByModel, DailyTokens, SessionDrilldown, TopSessions,
+    };
+    assert_pipe(&DailyCostByModel::schema());
+    assert_pipe(&DailyTokens::schema());
+    assert_pipe(&TopSessions::schema());
+    assert_pipe(&SessionDrilldown::schema());
 }

@@ -125,6 +125,8 @@ impl Pipe for TopAgents {
             description: None,
             nodes: Vec::new(),
             params: Vec::new(),
+            kind: atel_sdk::PipeKind::Endpoint,
+            tokens: Vec::new(),
         }
     }
 }
