@@ -14,18 +14,29 @@ mod pipe;
 /// On the struct, `#[tinybird(...)]` takes string values: `name` (default: the struct name in
 /// `snake_case`), `description`, `engine` (`MergeTree`, `ReplacingMergeTree`, `SummingMergeTree`,
 /// `AggregatingMergeTree`, `CollapsingMergeTree`, `VersionedCollapsingMergeTree`, `Null`),
-/// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`) and `settings`.
+/// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`), `settings`
+/// (`ENGINE_SETTINGS`, e.g. `"index_granularity=8192"`), `forward_query`, and, repeatable,
+/// `index = "name expr TYPE type GRANULARITY n"` (an `INDEXES` line: `minmax`, `set(N)`,
+/// `bloom_filter[(p)]`, `tokenbf_v1(..)`, `ngrambf_v1(..)`) and `token = "NAME APPEND"` (or `READ`).
 ///
-/// On a field: `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field
+/// On a field: `column = "..."` names the column apart from its JSON key (the JSON path stays the
+/// key's), `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field
 /// type's `atel_sdk::ColumnType`), `low_cardinality` dictionary-encodes a string (`LowCardinality(String)`,
 /// `LowCardinality(Nullable(String))`, `Array(LowCardinality(String))` for a `Vec<String>`),
-/// `decimal(P, S)` gives a `rust_decimal::Decimal` its precision and scale, `json_path = "$..."`,
-/// `default = "<expr>"`, `codec = "ZSTD(1)"`, and `skip` leaves the field out.
+/// `low_cardinality_keys` a map's keys (`Map(LowCardinality(String), V)`, also in a `Vec` of maps),
+/// `decimal(P, S)` gives a `rust_decimal::Decimal` its precision and scale, `datetime64(P)` /
+/// `datetime64(P, "tz")` a chrono date-time its `DateTime64` precision (0 to 9; pair it with
+/// `#[serde(with = "atel_sdk::client::de::DateTime64::<P>")]`) and `datetime` makes it `DateTime`,
+/// `json_path = "$..."`, `default = "<expr>"`, `codec = "Delta(8), ZSTD(1)"` (known codecs and
+/// levels), and `skip` leaves the field out.
 ///
 /// `#[serde(rename)]`, `#[serde(rename_all)]` (every serde case rule) and `#[serde(skip)]` /
-/// `skip_serializing` are honoured; `#[serde(flatten)]` is rejected. At compile time the derive checks
+/// `skip_serializing` are honoured: a field serde skips is no column, unless its `json_path` names
+/// the key it is read from (a second column of one JSON value; type it `PhantomData<T>`).
+/// `#[serde(flatten)]` is rejected. At compile time the derive checks
 /// the attributes, that every field type has a `ColumnType` (the error is on the type), that the sorting
-/// key, partition key, TTL and `ver` name existing columns, that no sorting-key column is `Nullable`, and
+/// key, partition key, TTL, `ver` and index expressions name existing columns, that no sorting-key
+/// column is `Nullable`, and
 /// that column names are unique. On the field's real type (aliases included, see `atel_sdk::shape`):
 /// no `Option` of a `Vec`, a map or an `Option` (ClickHouse has no such `Nullable`), `low_cardinality`
 /// only on strings, `decimal(P, S)` exactly on decimals. A hand-written `type` is parsed: an unknown

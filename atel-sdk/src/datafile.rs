@@ -14,6 +14,12 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
         write_block(&mut out, "DESCRIPTION", description);
         out.push('\n');
     }
+    for token in &schema.tokens {
+        let _ = writeln!(out, "TOKEN \"{}\" {}", token.name, token.permission);
+    }
+    if !schema.tokens.is_empty() {
+        out.push('\n');
+    }
     out.push_str("SCHEMA >\n");
     let last = schema.columns.len().saturating_sub(1);
     for (i, column) in schema.columns.iter().enumerate() {

@@ -89,7 +89,7 @@ pub use client::TinybirdClient;
 pub use error::Error;
 pub use resource::{Datasource, Pipe};
 pub use schema::{
-    ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind, PipeSchema,
+    ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind, PipeSchema, Token,
 };
 
 /// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
@@ -101,7 +101,7 @@ pub mod __private {
     pub use crate::resource::{Datasource, Pipe};
     pub use crate::schema::{
         ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeKind,
-        PipeSchema,
+        PipeSchema, Token,
     };
     pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;

@@ -410,6 +410,15 @@ pub struct Index {
     pub granularity: u32,
 }
 
+/// A token the datasource's deployment creates (`TOKEN "name" APPEND`), scoped to this datasource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The token's name, e.g. `OTEL_TINYBIRD_TOKEN`.
+    pub name: &'static str,
+    /// `APPEND` (ingest into this datasource) or `READ` (query it).
+    pub permission: &'static str,
+}
+
 /// Everything a `.datasource` file says about a datasource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasourceSchema {
@@ -417,6 +426,8 @@ pub struct DatasourceSchema {
     pub name: &'static str,
     /// `DESCRIPTION`.
     pub description: Option<&'static str>,
+    /// `TOKEN`s, in order.
+    pub tokens: Vec<Token>,
     /// The columns, in order.
     pub columns: Vec<Column>,
     /// `INDEXES`, in order.

@@ -339,10 +339,12 @@ fn aliases_and_generics() {
 
 /// The OpenTelemetry template's needs, in general form: column names apart from JSON keys, a second column of a
 /// key, `DateTime64(P[, tz])` and `DateTime` from chrono types, `LowCardinality` map keys (also inside
-/// arrays), codec lists, `DEFAULT`, `INDEXES` and `ENGINE_SETTINGS`.
+/// arrays), codec lists, `DEFAULT`, `INDEXES`, `ENGINE_SETTINGS` and `TOKEN`s.
 #[derive(Serialize, Datasource)]
 #[tinybird(
     name = "spans",
+    token = "SPANS_APPEND APPEND",
+    token = "SPANS_READ READ",
     partition_key = "toDate(Start)",
     sorting_key = "Service, Attrs, toUnixTimestamp64Nano(Start)",
     settings = "index_granularity=8192",
@@ -382,6 +384,9 @@ fn otel_shaped_datafile() {
     assert_eq!(
         Span::datafile(),
         "\
+TOKEN \"SPANS_APPEND\" APPEND
+TOKEN \"SPANS_READ\" READ
+
 SCHEMA >
     `Start` DateTime64(9) `json:$.start_time` CODEC(Delta(8), ZSTD(1)),
     `StartSecond` DateTime `json:$.start_time`,

@@ -10,6 +10,7 @@ mod fault_proxy;
 mod ingest;
 mod migrate;
 mod oracle;
+mod otel;
 mod otel_pipes;
 mod pipe_kinds;
 mod pipes;

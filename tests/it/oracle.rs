@@ -10,10 +10,22 @@ use atel_sdk::telemetry::otel_pipes::{
 use atel_sdk::telemetry::pipes::{
     AgentUsageSummary, CostByModel, OptimizationInsights, SessionOverview, SkillFrequency,
 };
-use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation};
+use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation, otel};
 use atel_sdk::{Datasource, DatasourceSchema, Pipe, PipeSchema};
 use atel_tests::server::repo_root;
 use serde_json::Value;
+
+/// `scripts/tb-oracle.py`, run by the project venv's Python (which has Tinybird's CLI package).
+pub(crate) fn tb_oracle() -> Command {
+    let venv = Command::new(repo_root().join("scripts/venv"))
+        .output()
+        .expect("run scripts/venv");
+    assert!(venv.status.success(), "scripts/venv failed");
+    let venv = String::from_utf8(venv.stdout).expect("venv path is UTF-8");
+    let mut command = Command::new(format!("{}/bin/python", venv.trim()));
+    command.arg(repo_root().join("scripts/tb-oracle.py"));
+    command
+}
 
 /// What `scripts/tb-oracle.py describe` prints for a file of `tinybird/`.
 fn describe(relative: &str) -> Value {
@@ -23,13 +35,7 @@ fn describe(relative: &str) -> Value {
 /// What `scripts/tb-oracle.py describe` prints for a datafile anywhere.
 pub(crate) fn describe_file(path: &std::path::Path) -> Value {
     let relative = path.display();
-    let venv = Command::new(repo_root().join("scripts/venv"))
-        .output()
-        .expect("run scripts/venv");
-    assert!(venv.status.success(), "scripts/venv failed");
-    let venv = String::from_utf8(venv.stdout).expect("venv path is UTF-8");
-    let output = Command::new(format!("{}/bin/python", venv.trim()))
-        .arg(repo_root().join("scripts/tb-oracle.py"))
+    let output = tb_oracle()
         .arg("describe")
         .arg(path)
         .output()
@@ -57,7 +63,13 @@ fn assert_datasource(schema: &DatasourceSchema) {
         .iter()
         .map(|c| {
             let field = |k: &str| text(&c[k]).unwrap_or_default();
-            (field("name"), field("type"), field("jsonpath"))
+            // The parser keeps `Nullable(T)` as `T` plus a flag.
+            let ty = if c["nullable"] == Value::Bool(true) {
+                format!("Nullable({})", field("type"))
+            } else {
+                field("type")
+            };
+            (field("name"), ty, field("jsonpath"))
         })
         .collect();
     let ours: Vec<(String, String, String)> = schema
@@ -125,6 +137,16 @@ fn tinybird_reads_every_datasource_as_our_schema() {
     assert_datasource(&AgentActivation::schema());
     assert_datasource(&SkillActivation::schema());
     assert_datasource(&ApiRequest::schema());
+    for schema in [
+        otel::LogRow::schema(),
+        otel::SpanRow::schema(),
+        otel::SumRow::schema(),
+        otel::GaugeRow::schema(),
+        otel::HistogramRow::schema(),
+        otel::ExponentialHistogramRow::schema(),
+    ] {
+        assert_datasource(&schema);
+    }
 }
 
 #[test]

@@ -43,6 +43,7 @@ const CONTAINER: Grammar = Grammar {
         "settings",
         "forward_query",
         "index",
+        "token",
     ],
 };
 
@@ -77,8 +78,10 @@ pub(crate) struct Container {
     pub(crate) settings: Option<LitStr>,
     /// `FORWARD_QUERY`: how a deployment migrates the live rows into a changed schema.
     pub(crate) forward_query: Option<LitStr>,
-    /// `index(...)`, in order; the incomplete ones (reported) are left out.
+    /// `index = "..."`, in order; the invalid ones (reported) are left out.
     pub(crate) indexes: Vec<Index>,
+    /// `token = "NAME APPEND"`, in order: (name, permission); the invalid ones are left out.
+    pub(crate) tokens: Vec<(LitStr, String, String)>,
     /// `#[serde(rename_all = "...")]` (its `serialize` half); unknown rules are left to serde to report.
     pub(crate) rename_all: Option<RenameRule>,
 }
@@ -198,6 +201,29 @@ impl Index {
     }
 }
 
+/// `OTEL_TINYBIRD_TOKEN APPEND` → the token's name and permission, checked.
+fn parse_token(text: &str) -> Result<(String, String), String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [name, permission] = words.as_slice() else {
+        return Err(format!(
+            "invalid token `{text}`, expected `NAME APPEND` or `NAME READ`, e.g. \
+             `OTEL_TINYBIRD_TOKEN APPEND`"
+        ));
+    };
+    if !is_resource_name(name) {
+        return Err(format!(
+            "invalid token name `{name}`, expected letters, digits and underscores, starting with a \
+             letter or an underscore"
+        ));
+    }
+    if !matches!(*permission, "APPEND" | "READ") {
+        return Err(format!(
+            "unknown token permission `{permission}`, expected `APPEND` or `READ`"
+        ));
+    }
+    Ok(((*name).to_owned(), (*permission).to_owned()))
+}
+
 /// `idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1` → its four parts, checked.
 fn parse_index(text: &str) -> Result<(String, String, String, u32), String> {
     const SHAPE: &str = "expected `name expr TYPE type GRANULARITY n`, e.g. \
@@ -261,6 +287,17 @@ impl Container {
                                 && let Some(index) = Index::from_lit(cx, lit)
                             {
                                 this.indexes.push(index);
+                            }
+                            return Ok(());
+                        }
+                        "token" => {
+                            if let Some(lit) = string_value(cx, &meta)? {
+                                match parse_token(&lit.value()) {
+                                    Ok((name, permission)) => {
+                                        this.tokens.push((lit, name, permission));
+                                    }
+                                    Err(message) => cx.error_spanned_by(&lit, message),
+                                }
                             }
                             return Ok(());
                         }
@@ -329,6 +366,12 @@ impl Container {
                 && lit.value().trim().is_empty()
             {
                 cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
+            }
+        }
+        let mut tokens = std::collections::HashSet::new();
+        for (lit, name, _) in &self.tokens {
+            if !tokens.insert(name) {
+                cx.error_spanned_by(lit, format!("duplicate token `{name}`"));
             }
         }
         let mut names = std::collections::HashSet::new();

@@ -24,6 +24,11 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let settings = opt(attrs.settings.as_ref());
     let forward_query = opt(attrs.forward_query.as_ref());
     let columns = cont.columns.iter().map(column);
+    let tokens = attrs.tokens.iter().map(|(_, name, permission)| {
+        quote! {
+            ::atel_sdk::__private::Token { name: #name, permission: #permission }
+        }
+    });
     let indexes = attrs.indexes.iter().map(|index| {
         let (name, expr, kind) = (&index.name, &index.expr, &index.kind);
         let granularity = index.granularity;
@@ -67,6 +72,7 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                     ::atel_sdk::__private::DatasourceSchema {
                         name: #name,
                         description: #description,
+                        tokens: ::atel_sdk::__private::Vec::from([#(#tokens),*]),
                         columns: ::atel_sdk::__private::Vec::from([#(#columns),*]),
                         indexes: ::atel_sdk::__private::Vec::from([#(#indexes),*]),
                         engine: ::atel_sdk::__private::Engine {

@@ -34,6 +34,7 @@ fn expands_struct_and_field_attributes() {
                     ::atel_sdk::__private::DatasourceSchema {
                         name: "events",
                         description: ::core::option::Option::None,
+                        tokens: ::atel_sdk::__private::Vec::from([]),
                         columns: ::atel_sdk::__private::Vec::from([
                             ::atel_sdk::__private::Column {
                                 name: "sessionId",
@@ -245,7 +246,8 @@ fn errors_are_collected_in_one_result() {
         messages,
         [
             "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
-             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`, `index`",
+             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`, `index`, \
+             `token`",
             "expected a string literal for `name`, e.g. `name = \"...\"`",
             "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
              `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \

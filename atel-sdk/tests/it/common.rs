@@ -55,6 +55,7 @@ impl Datasource for Activation {
         DatasourceSchema {
             name: Self::NAME,
             description: None,
+            tokens: Vec::new(),
             columns: vec![
                 Column::new("timestamp", ChType::DateTime64(3)),
                 Column::new("session_id", ChType::String),

@@ -16,6 +16,7 @@ use crate::client::de::DateTime64;
     description = "This is a table that contains the logs from the OpenTelemetry Collector.",
     partition_key = "toDate(TimestampTime)",
     sorting_key = "ServiceName, TimestampTime, Timestamp",
+    token = "OTEL_TINYBIRD_TOKEN APPEND",
     settings = "index_granularity=8192",
     index = "idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
     index = "idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",

@@ -14,6 +14,7 @@ use crate::client::de::DateTime64;
     description = "A table that contains trace data from OpenTelemetry in Tinybird format.",
     partition_key = "toDate(Timestamp)",
     sorting_key = "ServiceName, SpanName, toDateTime(Timestamp)",
+    token = "OTEL_TINYBIRD_TOKEN APPEND",
     settings = "index_granularity=8192",
     index = "idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
     index = "idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
