@@ -8,7 +8,7 @@ use atel_sdk::{Datasource, Error, TinybirdClient};
 use serde::Serialize;
 use tokio::time::{Instant, timeout_at};
 
-use crate::rows::{Batches, Row};
+use crate::rows::{Batches, OtelRow, Row};
 use crate::spool::Spool;
 use crate::table::plural;
 
@@ -168,6 +168,15 @@ pub(crate) async fn deliver(
     sender.send(batches.agents, Row::Agent).await;
     sender.send(batches.skills, Row::Skill).await;
     sender.send(batches.requests, Row::Request).await;
+    for ds in crate::otel::Datasource::ALL {
+        let rows: Vec<OtelRow> = batches
+            .otel
+            .iter()
+            .filter(|r| r.ds == ds)
+            .cloned()
+            .collect();
+        sender.send_otel(ds, rows).await;
+    }
 
     if let Err(err) = spool.reject(&rejected) {
         // Not set aside: keep them rather than lose them.
@@ -205,28 +214,56 @@ impl Sender<'_> {
             self.undelivered.extend(rows.into_iter().map(wrap));
             return;
         }
-        match timeout_at(self.deadline, self.client.ingest(&rows)).await {
+        let answer = timeout_at(self.deadline, self.client.ingest(&rows)).await;
+        self.settle(D::NAME, answer, rows.into_iter().map(wrap).collect());
+    }
+
+    /// Sends one `otel_*` datasource's rows, as the exporter's NDJSON, under the same rules.
+    async fn send_otel(&mut self, ds: crate::otel::Datasource, rows: Vec<OtelRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        if self.delivery.error.is_some() {
+            self.undelivered.extend(rows.into_iter().map(Row::Otel));
+            return;
+        }
+        let mut body = Vec::with_capacity(rows.iter().map(|r| r.json.get().len() + 1).sum());
+        for row in &rows {
+            body.extend_from_slice(row.json.get().as_bytes());
+            body.push(b'\n');
+        }
+        let answer = timeout_at(self.deadline, self.client.ingest_ndjson(ds.name(), &body)).await;
+        self.settle(ds.name(), answer, rows.into_iter().map(Row::Otel).collect());
+    }
+
+    /// Books what Tinybird answered for `rows` of datasource `name`.
+    fn settle(
+        &mut self,
+        name: &str,
+        answer: Result<Result<atel_sdk::client::IngestSummary, Error>, tokio::time::error::Elapsed>,
+        rows: Vec<Row>,
+    ) {
+        match answer {
             Ok(Ok(summary)) => {
                 self.delivery.delivered += rows.len();
                 self.delivery.quarantined += summary.quarantined_rows;
             }
             Ok(Err(err)) if err.is_permanent() => {
                 self.delivery.rejected += rows.len();
-                self.delivery.rejection = Some(format!("{}: {}", D::NAME, Report(&err)));
-                self.rejected.extend(rows.into_iter().map(wrap));
+                self.delivery.rejection = Some(format!("{name}: {}", Report(&err)));
+                self.rejected.extend(rows);
             }
             Ok(Err(err)) => {
                 self.delivery.error = Some(Report(&err).to_string());
                 self.delivery.setback = Some(Setback::of(&err));
-                self.undelivered.extend(rows.into_iter().map(wrap));
+                self.undelivered.extend(rows);
             }
             Err(_) => {
                 self.delivery.error = Some(format!(
-                    "no answer from Tinybird within the budget, sending {}",
-                    D::NAME
+                    "no answer from Tinybird within the budget, sending {name}"
                 ));
                 self.delivery.setback = Some(Setback::MaybeWritten);
-                self.undelivered.extend(rows.into_iter().map(wrap));
+                self.undelivered.extend(rows);
             }
         }
     }

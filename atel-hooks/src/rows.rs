@@ -1,26 +1,100 @@
-//! The rows the hooks produce, tagged with their datasource so one spool can hold all three.
+//! The rows the hooks and the OTLP receiver produce, tagged with their datasource so one spool
+//! can hold them all.
 
+use atel_sdk::Datasource as _;
 use atel_sdk::telemetry::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::ser::SerializeStruct as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
+use crate::otel::Datasource as OtelDatasource;
 use crate::transcript::{ApiRequestUsage, TranscriptSummary};
 
-/// One row for one of the three telemetry datasources.
+/// One row for one of the telemetry datasources.
 ///
 /// Serialized as `{"ds":"<datasource>","row":{…}}`: the spool's line format.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "ds", content = "row")]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Row {
     /// `agent_activations`.
-    #[serde(rename = "agent_activations")]
     Agent(AgentActivation),
     /// `skill_activations`.
-    #[serde(rename = "skill_activations")]
     Skill(SkillActivation),
     /// `api_requests`.
-    #[serde(rename = "api_requests")]
     Request(ApiRequest),
+    /// One of the `otel_*` datasources: the collector exporter's JSON object, kept as text.
+    Otel(OtelRow),
+}
+
+/// A row of an `otel_*` datasource, as the `tinybird` exporter writes it.
+#[derive(Debug, Clone)]
+pub(crate) struct OtelRow {
+    /// Where it goes.
+    pub ds: OtelDatasource,
+    /// The JSON object, sent as is.
+    pub json: Box<RawValue>,
+}
+
+impl PartialEq for OtelRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.ds == other.ds && self.json.get() == other.json.get()
+    }
+}
+
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut line = serializer.serialize_struct("Row", 2)?;
+        match self {
+            Self::Agent(row) => {
+                line.serialize_field("ds", AgentActivation::NAME)?;
+                line.serialize_field("row", row)?;
+            }
+            Self::Skill(row) => {
+                line.serialize_field("ds", SkillActivation::NAME)?;
+                line.serialize_field("row", row)?;
+            }
+            Self::Request(row) => {
+                line.serialize_field("ds", ApiRequest::NAME)?;
+                line.serialize_field("row", row)?;
+            }
+            Self::Otel(row) => {
+                line.serialize_field("ds", row.ds.name())?;
+                line.serialize_field("row", &row.json)?;
+            }
+        }
+        line.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Line {
+            ds: String,
+            row: Box<RawValue>,
+        }
+        let line = Line::deserialize(deserializer)?;
+        let typed = |err: serde_json::Error| D::Error::custom(err.to_string());
+        match line.ds.as_str() {
+            AgentActivation::NAME => serde_json::from_str(line.row.get())
+                .map(Self::Agent)
+                .map_err(typed),
+            SkillActivation::NAME => serde_json::from_str(line.row.get())
+                .map(Self::Skill)
+                .map_err(typed),
+            ApiRequest::NAME => serde_json::from_str(line.row.get())
+                .map(Self::Request)
+                .map_err(typed),
+            name => match OtelDatasource::from_name(name) {
+                Some(ds) if line.row.get().starts_with('{') => {
+                    Ok(Self::Otel(OtelRow { ds, json: line.row }))
+                }
+                Some(_) => Err(D::Error::custom("an otel row must be a JSON object")),
+                None => Err(D::Error::custom(format!("unknown datasource `{name}`"))),
+            },
+        }
+    }
 }
 
 /// The `api_requests` row of one unique request of a transcript, as `SessionEnd` and `backfill` send
@@ -137,6 +211,8 @@ pub(crate) struct Batches {
     pub skills: Vec<SkillActivation>,
     /// `api_requests` rows.
     pub requests: Vec<ApiRequest>,
+    /// `otel_*` rows.
+    pub otel: Vec<OtelRow>,
 }
 
 impl Batches {
@@ -149,6 +225,7 @@ impl Batches {
                 Row::Agent(row) => batches.agents.push(row),
                 Row::Skill(row) => batches.skills.push(row),
                 Row::Request(row) => batches.requests.push(row),
+                Row::Otel(row) => batches.otel.push(row),
             }
         }
         batches
@@ -158,7 +235,6 @@ impl Batches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atel_sdk::Datasource as _;
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -179,6 +255,24 @@ mod tests {
         assert!(line.starts_with(&format!(r#"{{"ds":"{}","#, SkillActivation::NAME)));
         let back: Row = serde_json::from_str(&line).unwrap();
         assert_eq!(back, row);
+    }
+
+    #[test]
+    fn otel_rows_are_spooled_as_they_came() {
+        let line = r#"{"ds":"otel_logs","row":{"body":"x","log_attributes":{"a":"1"}}}"#;
+        let row: Row = serde_json::from_str(line).unwrap();
+        let Row::Otel(otel) = &row else {
+            panic!("not an otel row: {row:?}");
+        };
+        assert_eq!(otel.ds, OtelDatasource::Logs);
+        assert_eq!(serde_json::to_string(&row).unwrap(), line);
+        for bad in [
+            r#"{"ds":"otel_nope","row":{}}"#,
+            r#"{"ds":"otel_logs","row":[1]}"#,
+            r#"{"ds":"agent_activations","row":{}}"#,
+        ] {
+            assert!(serde_json::from_str::<Row>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! Each test starts its own server with its own data dir, so tests never see each other's rows.
 
+mod dashboard;
 mod datasources;
 mod decimal;
 mod deploy;
@@ -11,6 +12,9 @@ mod ingest;
 mod jwt;
 mod migrate;
 mod oracle;
+mod otel;
+mod otel_pipes;
+mod pipe_kinds;
 mod pipes;
 mod pricing_fixtures;
 mod pricing_sql;
