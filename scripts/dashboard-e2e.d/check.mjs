@@ -77,7 +77,7 @@ async function open(label) {
 
 async function checkDashboard(page) {
   const label = page.label;
-  for (const id of ["spend", "tokens", "agents", "skills"]) {
+  for (const id of ["spend", "tokens", "agents", "skills", "tools"]) {
     const shape = await page.evaluate((id) => {
       const svg = document.querySelector(`#${id} svg`);
       if (!svg) return null;

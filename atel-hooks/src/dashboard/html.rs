@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::sections::{agents, hints, requests_table, sessions, skills, spend, token_chart};
+use super::sections::{agents, hints, requests_table, sessions, skills, spend, token_chart, tools};
 use super::{Dashboard, SessionPage, Totals};
 use crate::table::{duration_ms, percent, plural, thousands, tokens, usd};
 
@@ -142,7 +142,7 @@ pub(crate) fn page(d: &Dashboard, links: Links) -> String {
     body.push_str(&skills(d));
     body.push_str(&sessions(d, links));
     body.push_str(&hints(d));
-    // OTel charts (tool calls by tool, from the otel_* datasources) are sections of this grid too.
+    body.push_str(&tools(d));
     body.push_str("</div>\n");
     if links == Links::Inline {
         for (i, (id, requests)) in d.details.iter().enumerate() {

@@ -24,6 +24,7 @@ use atel_sdk::telemetry::dashboard::{
     DailyCostByModel, DailyCostByModelRow, DailyTokens, DailyTokensRow, SessionDrilldown,
     SessionDrilldownRow, TopSessions, TopSessionsRow,
 };
+use atel_sdk::telemetry::otel_pipes::{OtelToolResultRow, OtelToolResults};
 use atel_sdk::telemetry::pipes::{OptimizationInsights, SessionOverview};
 use chrono::{DateTime, Utc};
 
@@ -53,6 +54,9 @@ pub struct Dashboard {
     pub top_sessions: Vec<TopSessionsRow>,
     /// The first sessions' requests, for the self-contained file (empty for the server).
     pub details: Vec<(String, Vec<SessionDrilldownRow>)>,
+    /// `otel_tool_results`: tool calls per tool from Claude Code's OpenTelemetry (empty without it,
+    /// or when the workspace has no `otel_*` datasources).
+    pub tools: Vec<OtelToolResultRow>,
     /// When the pipes were asked.
     pub generated: DateTime<Utc>,
 }
@@ -74,13 +78,19 @@ impl Dashboard {
             days,
             limit: TOP_SESSIONS,
         };
-        let (usage, insights, daily_cost, daily_tokens, top_sessions) = tokio::join!(
-            Usage::fetch(client, days),
-            client.query(&insights),
-            client.query(&daily_cost),
-            client.query(&daily_tokens),
-            client.query(&top),
-        );
+        let tool_results = OtelToolResults { days };
+        // Boxed: seven queries in flight make a large future, which callers then hold across awaits.
+        let (usage, insights, daily_cost, daily_tokens, top_sessions, tools) = Box::pin(async {
+            tokio::join!(
+                Usage::fetch(client, days),
+                client.query(&insights),
+                client.query(&daily_cost),
+                client.query(&daily_tokens),
+                client.query(&top),
+                client.query(&tool_results),
+            )
+        })
+        .await;
         let top_sessions = top_sessions?;
         let mut detail_rows = Vec::new();
         for session in top_sessions.iter().take(details) {
@@ -100,6 +110,9 @@ impl Dashboard {
             daily_tokens: daily_tokens?,
             top_sessions,
             details: detail_rows,
+            // A workspace deployed before the OTel endpoints existed has no `otel_tool_results`:
+            // the section says how to get the data instead of failing the page.
+            tools: tools.unwrap_or_default(),
             generated,
         })
     }

@@ -396,6 +396,73 @@ pub(super) fn sessions(d: &Dashboard, links: Links) -> String {
     out
 }
 
+/// Tool calls by tool, from Claude Code's own OpenTelemetry (`otel_tool_results`).
+pub(super) fn tools(d: &Dashboard) -> String {
+    let mut out = String::from(
+        "<section class=\"card\" id=\"tools\"><h2>Tools by calls</h2>\
+         <p class=\"muted\">from Claude Code's OpenTelemetry: calls succeeded, then failed; \
+         p50 / p95 duration</p>\n",
+    );
+    if d.tools.is_empty() {
+        out.push_str(&empty(
+            "No OpenTelemetry tool results in the window. Run <code>atel-hooks install --otel</code> \
+             so Claude Code exports its events (see docs/otel.md).",
+        ));
+        out.push_str("</section>\n");
+        return out;
+    }
+    let top: Vec<_> = d.tools.iter().take(TOP_BARS).collect();
+    out.push_str(&legend(&["Succeeded".to_owned(), "Failed".to_owned()]));
+    out.push_str(&chart_or_note(charts::bars(&Bars {
+        labels: top.iter().map(|t| t.tool_name.clone()).collect(),
+        values: top
+            .iter()
+            .map(|t| {
+                vec![
+                    u64_f64(t.successes),
+                    u64_f64(t.calls.saturating_sub(t.successes)),
+                ]
+            })
+            .collect(),
+        colors: vec![0, 1],
+        titles: top
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}: {} call{}, {} succeeded, p95 {}",
+                    t.tool_name,
+                    thousands(t.calls),
+                    plural(t.calls),
+                    percent(t.success_rate * 100.0),
+                    duration_ms(t.p95_duration_ms)
+                )
+            })
+            .collect(),
+        x_desc: "calls",
+        x_format: |v| {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        },
+    })));
+    out.push_str("<div class=\"scroll\"><table><thead><tr><th>Tool</th><th>Calls</th><th>Succeeded</th><th>p50</th><th>p95</th></tr></thead><tbody>\n");
+    for t in &d.tools {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&t.tool_name),
+            thousands(t.calls),
+            percent(t.success_rate * 100.0),
+            duration_ms(t.p50_duration_ms),
+            duration_ms(t.p95_duration_ms)
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+    out
+}
+
 pub(super) fn hints(d: &Dashboard) -> String {
     let mut out = String::from(
         "<section class=\"card wide\" id=\"hints\"><h2>What Claude is told at session start</h2>\

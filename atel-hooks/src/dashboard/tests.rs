@@ -3,6 +3,7 @@
 use atel_sdk::telemetry::dashboard::{
     DailyCostByModelRow, DailyTokensRow, SessionDrilldownRow, TopSessionsRow,
 };
+use atel_sdk::telemetry::otel_pipes::OtelToolResultRow;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::html::{Links, escape, page, path_segment, session_page, totals};
@@ -129,6 +130,24 @@ fn dashboard() -> Dashboard {
                 request_id: "req_1".into(),
             }],
         )],
+        tools: vec![
+            OtelToolResultRow {
+                tool_name: "Bash".into(),
+                calls: 3,
+                successes: 2,
+                success_rate: 2.0 / 3.0,
+                p50_duration_ms: 20.0,
+                p95_duration_ms: 30.0,
+            },
+            OtelToolResultRow {
+                tool_name: EVIL.into(),
+                calls: 1,
+                successes: 1,
+                success_rate: 1.0,
+                p50_duration_ms: 5.0,
+                p95_duration_ms: 5.0,
+            },
+        ],
         generated: at("2026-11-28 12:00:00.000"),
     }
 }
@@ -194,7 +213,9 @@ fn user_data_is_escaped_everywhere() {
 #[test]
 fn the_page_has_every_section_and_inline_details_in_the_file() {
     let html = page(&dashboard(), Links::Inline);
-    for id in ["spend", "tokens", "agents", "skills", "sessions", "hints"] {
+    for id in [
+        "spend", "tokens", "agents", "skills", "sessions", "hints", "tools",
+    ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
     // Spend: two models over 2026-11-25..2026-11-28 (four days, the axis runs to the day generated).
@@ -206,7 +227,12 @@ fn the_page_has_every_section_and_inline_details_in_the_file() {
         "<title>general-purpose: est. $31.42, 12 runs, $2.62/run, cache hit 92.4%</title>"
     ));
     assert!(html.contains("<title>fake-skill: 4 uses, 75% succeeded</title>"));
-    assert_eq!(html.matches("<svg").count(), 4);
+    // Tools, from the OpenTelemetry endpoint: 2 of 3 Bash calls succeeded, p95 30 ms.
+    assert!(html.contains("<title>Bash: 3 calls, 67% succeeded, p95 30ms</title>"));
+    assert!(
+        html.contains("<tr><td>Bash</td><td>3</td><td>67%</td><td>20ms</td><td>30ms</td></tr>")
+    );
+    assert_eq!(html.matches("<svg").count(), 5);
     // The costliest session links to its details below, which list its request.
     assert!(html.contains("<a href=\"#session-0\">"));
     assert!(html.contains("id=\"session-0\""));
@@ -248,6 +274,9 @@ fn an_empty_window_says_what_to_do() {
     assert!(!html.contains("<svg"));
     assert!(html.contains("data-total=\"api-cost\"><span class=\"label\">API cost</span><span class=\"value\">$0.0000</span>"));
     assert!(html.contains("Nothing yet: Claude gets a summary once subagents have run"));
+    assert!(html.contains(
+        "No OpenTelemetry tool results in the window. Run <code>atel-hooks install --otel</code>"
+    ));
 }
 
 #[test]
