@@ -3,7 +3,7 @@
 //!
 //! - [`proto`]: the OTLP messages (prost); [`json`]: OTLP/JSON into them, as leniently as the Go
 //!   collector;
-//! - [`rows`]: the exporter's rows, key for key and byte for byte ([`text`] has Go's formatting);
+//! - [`rows`]: the exporter's rows, key for key and byte for byte (`text` has Go's formatting);
 //! - [`redact`]: content attributes become `<REDACTED>` unless `--keep-content`;
 //! - [`server`]: `/v1/logs`, `/v1/metrics`, `/v1/traces` over HTTP/1.1.
 
