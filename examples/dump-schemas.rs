@@ -30,7 +30,8 @@ fn main() -> ExitCode {
             }
         }
     }
-    let files = telemetry::project_files();
+    let mut files = telemetry::project_files();
+    files.extend(telemetry::otel::project_files());
     let result = if check {
         check_files(&out, &files)
     } else {

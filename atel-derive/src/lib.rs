@@ -14,18 +14,29 @@ mod pipe;
 /// On the struct, `#[tinybird(...)]` takes string values: `name` (default: the struct name in
 /// `snake_case`), `description`, `engine` (`MergeTree`, `ReplacingMergeTree`, `SummingMergeTree`,
 /// `AggregatingMergeTree`, `CollapsingMergeTree`, `VersionedCollapsingMergeTree`, `Null`),
-/// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`) and `settings`.
+/// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`), `settings`
+/// (`ENGINE_SETTINGS`, e.g. `"index_granularity=8192"`), `forward_query`, and, repeatable,
+/// `index = "name expr TYPE type GRANULARITY n"` (an `INDEXES` line: `minmax`, `set(N)`,
+/// `bloom_filter[(p)]`, `tokenbf_v1(..)`, `ngrambf_v1(..)`) and `token = "NAME APPEND"` (or `READ`).
 ///
-/// On a field: `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field
+/// On a field: `column = "..."` names the column apart from its JSON key (the JSON path stays the
+/// key's), `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field
 /// type's `atel_sdk::ColumnType`), `low_cardinality` dictionary-encodes a string (`LowCardinality(String)`,
 /// `LowCardinality(Nullable(String))`, `Array(LowCardinality(String))` for a `Vec<String>`),
-/// `decimal(P, S)` gives a `rust_decimal::Decimal` its precision and scale, `json_path = "$..."`,
-/// `default = "<expr>"`, `codec = "ZSTD(1)"`, and `skip` leaves the field out.
+/// `low_cardinality_keys` a map's keys (`Map(LowCardinality(String), V)`, also in a `Vec` of maps),
+/// `decimal(P, S)` gives a `rust_decimal::Decimal` its precision and scale, `datetime64(P)` /
+/// `datetime64(P, "tz")` a chrono date-time its `DateTime64` precision (0 to 9; pair it with
+/// `#[serde(with = "atel_sdk::client::de::DateTime64::<P>")]`) and `datetime` makes it `DateTime`,
+/// `json_path = "$..."`, `default = "<expr>"`, `codec = "Delta(8), ZSTD(1)"` (known codecs and
+/// levels), and `skip` leaves the field out.
 ///
 /// `#[serde(rename)]`, `#[serde(rename_all)]` (every serde case rule) and `#[serde(skip)]` /
-/// `skip_serializing` are honoured; `#[serde(flatten)]` is rejected. At compile time the derive checks
+/// `skip_serializing` are honoured: a field serde skips is no column, unless its `json_path` names
+/// the key it is read from (a second column of one JSON value; type it `PhantomData<T>`).
+/// `#[serde(flatten)]` is rejected. At compile time the derive checks
 /// the attributes, that every field type has a `ColumnType` (the error is on the type), that the sorting
-/// key, partition key, TTL and `ver` name existing columns, that no sorting-key column is `Nullable`, and
+/// key, partition key, TTL, `ver` and index expressions name existing columns, that no sorting-key
+/// column is `Nullable`, and
 /// that column names are unique. On the field's real type (aliases included, see `atel_sdk::shape`):
 /// no `Option` of a `Vec`, a map or an `Option` (ClickHouse has no such `Nullable`), `low_cardinality`
 /// only on strings, `decimal(P, S)` exactly on decimals. A hand-written `type` is parsed: an unknown
@@ -67,8 +78,16 @@ pub fn derive_datasource(input: TokenStream) -> TokenStream {
 /// (`format`, `q`, `token`, Python built-ins, …), template syntax errors, and unknown or missing keys.
 ///
 /// It generates `impl atel_sdk::Pipe` (the schema, the `.pipe` text, the query pairs) and a trait
-/// `<Struct>Ext` implemented for `atel_sdk::TinybirdClient`, so `client.agent_usage(7, None).await`
-/// returns `Vec<AgentUsageRow>`.
+/// `<Struct>Ext` implemented for `atel_sdk::TinybirdClient` whose method returns a `<Struct>Call`:
+/// params the pipe cannot do without (neither `Option` nor defaulted) are the method's arguments,
+/// every other param is a setter named after its field, starting from its default; awaiting the call
+/// runs it. So `client.agent_usage().days(30).agent_type("Explore").await` returns
+/// `Vec<AgentUsageRow>`, and `client.query(&AgentUsage { .. })` does the same from a struct.
+///
+/// Instead of `output`, a pipe may be `materialized = Target`, `copy(target = Target, schedule = "...",
+/// mode = "...")` or `sink(connection = "...", ...)`, where `Target` is a `#[derive(Datasource)]` type
+/// (its name comes from the type); those have no typed call. `token = "name"` (repeatable) adds a
+/// `TOKEN "name" READ` line.
 #[proc_macro_attribute]
 pub fn pipe(args: TokenStream, input: TokenStream) -> TokenStream {
     pipe::expand(args.into(), input.into()).into()

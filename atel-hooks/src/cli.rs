@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,11 +14,14 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use crate::backoff::{self, Turn};
+use crate::collector;
 use crate::config::{Config, MAX_STDIN_BYTES};
 use crate::context;
 use crate::deliver::{self, Delivery};
 use crate::hook::{self, Plan};
 use crate::install;
+use crate::launch;
+use crate::otel_view::{OtelUsage, Reconciliation};
 use crate::payload::HookInput;
 use crate::report;
 use crate::spool::{HOOK_CLAIM_BYTES, Spool};
@@ -80,6 +84,18 @@ impl Outcome {
         }
     }
 
+    /// Adds `problem` to the stderr line.
+    #[must_use]
+    pub fn with_problem(mut self, problem: Option<String>) -> Self {
+        if let Some(problem) = problem {
+            self.stderr = Some(match self.stderr.take() {
+                Some(line) => format!("{problem}; {line}"),
+                None => problem,
+            });
+        }
+        self
+    }
+
     /// Puts `warnings` (the `ATEL_*` variables that could not be read) first on the stderr line.
     #[must_use]
     pub fn with_warnings(mut self, warnings: &[String]) -> Self {
@@ -122,8 +138,10 @@ fn block_on<T>(work: impl Future<Output = T>) -> Result<T, String> {
     Ok(out)
 }
 
-/// `atel-hooks hook`: handles one payload from `stdin`. Always exits 0; every problem is one stderr line.
-pub fn hook(stdin: impl Read) -> Outcome {
+/// `atel-hooks hook [--otel ADDR]`: handles one payload from `stdin`. Always exits 0; every problem
+/// is one stderr line. With `otel`, it first makes sure an OTLP receiver listens there
+/// (see the crate docs).
+pub fn hook(stdin: impl Read, otel: Option<SocketAddr>) -> Outcome {
     let input = match HookInput::read(stdin, MAX_STDIN_BYTES) {
         Ok(input) => input,
         Err(err) => return Outcome::warn(err.to_string()),
@@ -135,19 +153,24 @@ pub fn hook(stdin: impl Read) -> Outcome {
     if config.disabled {
         return Outcome::default();
     }
+    let receiver = otel.and_then(|addr| start_receiver(addr, &config));
     let plan = match hook::plan(&input, &config.state_dir, Utc::now()) {
         Ok(plan) => plan,
-        Err(err) => return Outcome::warn(err).with_warnings(&config.warnings),
+        Err(err) => {
+            return Outcome::warn(err)
+                .with_problem(receiver)
+                .with_warnings(&config.warnings);
+        }
     };
     match plan {
-        Plan::Ignore => Outcome::default(),
+        Plan::Ignore => Outcome::default().with_problem(receiver),
         Plan::Rows {
             rows,
             durable,
             cursors,
             warning,
         } => {
-            let mut lines: Vec<String> = warning.into_iter().collect();
+            let mut lines: Vec<String> = receiver.into_iter().chain(warning).collect();
             match record(&config, &rows, durable, cursors) {
                 Ok(Some(line)) | Err(line) => lines.push(line),
                 Ok(None) => {}
@@ -159,8 +182,21 @@ pub fn hook(stdin: impl Read) -> Outcome {
             };
             outcome.with_warnings(&config.warnings)
         }
-        Plan::SessionStart => session_start(&config).with_warnings(&config.warnings),
+        Plan::SessionStart => session_start(&config)
+            .with_problem(receiver)
+            .with_warnings(&config.warnings),
     }
+}
+
+/// Starts the OTLP receiver on `addr` when nothing listens there. `Some(line)`: it could not be.
+fn start_receiver(addr: SocketAddr, config: &Config) -> Option<String> {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => return Some(format!("cannot start the OTLP receiver: {err}")),
+    };
+    launch::ensure_receiver(&exe, addr, &config.state_dir)
+        .err()
+        .map(|err| format!("cannot start the OTLP receiver on {addr}: {err}"))
 }
 
 /// Spools the rows, then delivers (part of) the spool within the budget. `Ok(Some(line))`: something
@@ -368,8 +404,56 @@ pub fn flush(timeout: Duration) -> Outcome {
 /// How long `report` waits for Tinybird (`flush` has its own `--timeout`).
 const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
 
-/// `atel-hooks report [--days N] [--json]`.
-pub fn report(days: Option<u16>, json: bool) -> Outcome {
+/// `atel-hooks report [--days N] [--json] [--otel]`.
+pub fn report(days: Option<u16>, json: bool, otel: bool) -> Outcome {
+    if otel {
+        return interactive(days, |client, days| async move {
+            let usage = OtelUsage::fetch(&client, days).await?;
+            Ok(if json {
+                (to_json(&usage), false)
+            } else {
+                (usage.render(), false)
+            })
+        });
+    }
+    interactive(days, |client, days| async move {
+        let usage = Usage::fetch(&client, days).await?;
+        Ok(if json {
+            (to_json(&usage), false)
+        } else {
+            (report::render(&usage), false)
+        })
+    })
+}
+
+/// `atel-hooks reconcile [--days N] [--json]`: exits 1 when a request is missing on one route or
+/// recorded differently.
+pub fn reconcile(days: Option<u16>, json: bool) -> Outcome {
+    interactive(days, |client, days| async move {
+        let found = Reconciliation::fetch(&client, days).await?;
+        let failed = !found.mismatches.is_empty();
+        Ok(if json {
+            (to_json(&found), failed)
+        } else {
+            (found.render(), failed)
+        })
+    })
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).map_or_else(
+        |err| format!("{{\"error\": \"{err}\"}}"),
+        |text| text + "\n",
+    )
+}
+
+/// Runs `work` (what to print, and whether that is a failure) with a client from the environment,
+/// within [`INTERACTIVE_BUDGET`].
+fn interactive<F, Fut>(days: Option<u16>, work: F) -> Outcome
+where
+    F: FnOnce(TinybirdClient, u16) -> Fut,
+    Fut: Future<Output = Result<(String, bool), atel_sdk::Error>>,
+{
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => return Outcome::fail(err),
@@ -378,27 +462,48 @@ pub fn report(days: Option<u16>, json: bool) -> Outcome {
     let result = block_on(async {
         let deadline = Instant::now() + INTERACTIVE_BUDGET;
         let client = deliver::connect(INTERACTIVE_BUDGET, deadline).await?;
-        tokio::time::timeout_at(deadline, Usage::fetch(&client, days))
+        tokio::time::timeout_at(deadline, work(client, days))
             .await
             .map_err(|_| "no answer from Tinybird in time".to_owned())?
             .map_err(|err| Report(&err).to_string())
     });
     match result {
         Err(err) | Ok(Err(err)) => Outcome::fail(err),
-        Ok(Ok(usage)) if json => match serde_json::to_string_pretty(&usage) {
-            Ok(text) => Outcome::ok(text + "\n"),
-            Err(err) => Outcome::fail(err.to_string()),
+        Ok(Ok((text, false))) => Outcome::ok(text),
+        Ok(Ok((text, true))) => Outcome {
+            stdout: text,
+            stderr: None,
+            failed: true,
         },
-        Ok(Ok(usage)) => Outcome::ok(report::render(&usage)),
     }
     .with_warnings(&config.warnings)
 }
 
-/// `atel-hooks install`.
-pub fn install(project: Option<PathBuf>, user: bool, command: Option<String>) -> Outcome {
+/// How `install --otel` routes Claude Code's telemetry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtelRoute {
+    /// atel's receiver on this address, started by the hooks when nothing listens there.
+    Receiver(SocketAddr),
+    /// The user's OpenTelemetry Collector listening on this address: its configuration is written
+    /// to the file.
+    Collector(SocketAddr, PathBuf),
+}
+
+/// `atel-hooks install [--otel [--collector FILE]]`. The hooks go into the project's (or with `user`
+/// the user's) settings; Claude Code's telemetry settings always into the user's, the only place
+/// Claude Code reads them from.
+pub fn install(
+    project: Option<PathBuf>,
+    user: bool,
+    command: Option<String>,
+    otel: Option<&OtelRoute>,
+) -> Outcome {
+    let user_settings = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|home| PathBuf::from(home).join(".claude/settings.json"));
     let path = if user {
-        match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-            Some(home) => PathBuf::from(home).join(".claude/settings.json"),
+        match &user_settings {
+            Some(path) => path.clone(),
             None => return Outcome::fail("HOME is not set; cannot find ~/.claude/settings.json"),
         }
     } else {
@@ -406,23 +511,98 @@ pub fn install(project: Option<PathBuf>, user: bool, command: Option<String>) ->
             .unwrap_or_else(|| PathBuf::from("."))
             .join(".claude/settings.json")
     };
+    let receiver = match otel {
+        Some(OtelRoute::Receiver(addr)) => Some(*addr),
+        _ => None,
+    };
     let command = match command {
         Some(command) => command,
         None => match std::env::current_exe().and_then(|exe| exe.canonicalize()) {
-            Ok(exe) => install::command_for(&exe.to_string_lossy()),
+            Ok(exe) => install::command_for(&exe.to_string_lossy(), receiver),
             Err(err) => return Outcome::fail(format!("cannot find this executable's path: {err}")),
         },
     };
-    match install::install_into(&path, &command) {
-        Ok(merged) => Outcome::ok(format!(
-            "{}: {} hook{} added, {} updated, {} already there (command: {command})\n",
-            path.display(),
-            merged.added,
-            plural(merged.added),
-            merged.updated,
-            merged.unchanged,
-        )),
-        Err(err) => Outcome::fail(err),
+    let mut text = String::new();
+    let listen = match otel {
+        None => None,
+        Some(OtelRoute::Receiver(addr)) => Some(*addr),
+        Some(OtelRoute::Collector(addr, file)) => {
+            match collector::write_config(file, *addr) {
+                Ok(true) => {
+                    let _ = writeln!(text, "{}: collector configuration written", file.display());
+                }
+                Ok(false) => {
+                    let _ = writeln!(
+                        text,
+                        "{}: collector configuration already there",
+                        file.display()
+                    );
+                }
+                Err(err) => return Outcome::fail(err),
+            }
+            Some(*addr)
+        }
+    };
+    let hooks = install::Install {
+        command: Some(command.clone()),
+        otel_hook: receiver.is_some(),
+        env: Vec::new(),
+    };
+    let done = match install::install_into(&path, &hooks) {
+        Ok(done) => done,
+        Err(err) => return Outcome::fail(err),
+    };
+    let _ = writeln!(
+        text,
+        "{}: {} hook{} added, {} updated, {} already there (command: {command})",
+        path.display(),
+        done.hooks.added,
+        plural(done.hooks.added),
+        done.hooks.updated,
+        done.hooks.unchanged,
+    );
+    let Some(listen) = listen else {
+        return Outcome::ok(text);
+    };
+    let Some(user_settings) = user_settings else {
+        return Outcome::fail(
+            "HOME is not set; Claude Code reads its telemetry settings only from ~/.claude/settings.json",
+        );
+    };
+    let env = install::Install {
+        command: None,
+        otel_hook: false,
+        env: install::otel_env(&format!("http://{listen}")),
+    };
+    let done = match install::install_into(&user_settings, &env) {
+        Ok(done) => done,
+        Err(err) => return Outcome::fail(err),
+    };
+    let _ = writeln!(
+        text,
+        "{}: {} telemetry setting{} added to \"env\", {} already there",
+        user_settings.display(),
+        done.env.added.len(),
+        plural(done.env.added.len()),
+        done.env.unchanged,
+    );
+    let kept: Vec<String> = done
+        .env
+        .kept
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    let outcome = Outcome::ok(text);
+    if kept.is_empty() {
+        outcome
+    } else {
+        Outcome {
+            stderr: Some(format!(
+                "kept your own values, which may route the telemetry elsewhere: {}",
+                kept.join(", ")
+            )),
+            ..outcome
+        }
     }
 }
 

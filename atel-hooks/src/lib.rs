@@ -6,12 +6,15 @@
 //!
 //! | command | what it does | exit |
 //! |---|---|---|
-//! | `atel-hooks hook` | one hook payload on stdin, dispatched on `hook_event_name` | always 0 |
+//! | `atel-hooks hook [--otel ADDR]` | one hook payload on stdin, dispatched on `hook_event_name`; with `--otel`, first starts the OTLP receiver on `ADDR` when nothing listens there (`launch`) | always 0 |
 //! | `atel-hooks flush [--timeout SECS]` | sends every row waiting in the spool (default 30 s, at most 86400) | 1 if rows stay, were refused, or no client |
-//! | `atel-hooks report [--days N] [--json]` | agents, skills, models and sessions tables | 1 on error |
-//! | `atel-hooks install [--project DIR \| --user] [--command CMD]` | merges the hooks into `settings.json` | 1 on error |
+//! | `atel-hooks report [--days N] [--json] [--otel]` | agents, skills, models and sessions tables; `--otel`: Claude Code's own OpenTelemetry (cost and tokens per day and model, API requests, tools) | 1 on error |
+//! | `atel-hooks reconcile [--days N] [--json]` | the hooks' API requests against Claude Code's OpenTelemetry `api_request` events, request id by request id ([`otel_view`]) | 1 on any mismatch or error |
+//! | `atel-hooks install [--project DIR \| --user] [--command CMD] [--otel [--listen ADDR] [--collector FILE]]` | merges the hooks into `settings.json`; `--otel` also adds Claude Code's telemetry settings to its `"env"` (keeping the user's values) and a `UserPromptSubmit` hook, so the hooks keep the receiver running; `--collector` writes an `otelcol-contrib` configuration instead | 1 on error |
 //! | `atel-hooks deploy [DIR]` | deploys a Tinybird project folder (default `tinybird`) | 1 on error |
 //! | `atel-hooks backfill [--projects DIR]... [--since DATE] [--dry-run] [--json]` | imports every past session from the transcripts on disk ([`backfill`]) | 1 if a file could not be read, a send failed or rows went to quarantine |
+//! | `atel-hooks report --html FILE [--days N]` | the dashboard as one self-contained HTML file ([`dashboard`]) | 1 on error |
+//! | `atel-hooks dashboard [--days N] [--listen ADDR] [--open]` | serves the dashboard locally (default `127.0.0.1`, a free port; the URL on stderr) | 1 if it cannot start |
 //! | `atel-hooks otel [--listen ADDR] [--idle-exit SECS] [--keep-content]` | an OTLP/HTTP receiver writing the collector's `tinybird` exporter rows ([`otel`]) | 1 if it cannot start |
 //! | `atel-hooks version` | prints the version | 0 |
 //!
@@ -160,12 +163,16 @@
 pub mod backfill;
 pub(crate) mod backoff;
 pub mod cli;
+pub(crate) mod collector;
 pub mod config;
 pub mod context;
+pub mod dashboard;
 pub(crate) mod deliver;
 pub(crate) mod hook;
 pub(crate) mod install;
+pub(crate) mod launch;
 pub mod otel;
+pub mod otel_view;
 pub mod payload;
 pub(crate) mod report;
 pub(crate) mod rows;

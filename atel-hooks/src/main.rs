@@ -4,6 +4,7 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write as _};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +22,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Handle one Claude Code hook event (JSON on stdin). Always exits 0.
-    Hook,
+    Hook {
+        /// First start the OTLP receiver on this address when nothing listens there.
+        #[arg(long, value_name = "ADDR")]
+        otel: Option<SocketAddr>,
+    },
     /// Send the rows waiting in the spool.
     Flush {
         /// Give up after this many seconds (at most a day).
@@ -34,8 +39,38 @@ enum Command {
         #[arg(long)]
         days: Option<u16>,
         /// Print JSON instead of tables.
+        #[arg(long, conflicts_with = "html")]
+        json: bool,
+        /// Claude Code's own OpenTelemetry instead: cost and tokens per day and model, API
+        /// requests, tools.
+        #[arg(long, conflicts_with = "html")]
+        otel: bool,
+        /// Write the dashboard to this file instead (one self-contained HTML page).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+    /// Compare the hooks' API requests with Claude Code's OpenTelemetry, request by request
+    /// (exit 1 on any mismatch).
+    Reconcile {
+        /// The window in days [default: `ATEL_DAYS` or 7].
+        #[arg(long)]
+        days: Option<u16>,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Serve the usage dashboard on a local address (the URL is printed on stderr).
+    Dashboard {
+        /// The window in days [default: `ATEL_DAYS` or 7].
+        #[arg(long)]
+        days: Option<u16>,
+        /// The address to listen on [default: 127.0.0.1 on a free port]. Anything but a loopback
+        /// address shows your usage to whoever can reach it.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Open it in the browser.
+        #[arg(long)]
+        open: bool,
     },
     /// Add the hooks to a Claude Code settings file (existing settings and hooks are kept).
     Install {
@@ -48,6 +83,22 @@ enum Command {
         /// The command the hooks run [default: this executable's path, then ` hook`].
         #[arg(long)]
         command: Option<String>,
+        /// Also send Claude Code's own OpenTelemetry: adds the settings to `"env"` (keeping yours)
+        /// and has the hooks start `atel-hooks otel` when it is not running.
+        #[arg(long)]
+        otel: bool,
+        /// The OTLP/HTTP address Claude Code exports to.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            requires = "otel",
+            default_value = "127.0.0.1:4318"
+        )]
+        listen: SocketAddr,
+        /// Route the telemetry through your own OpenTelemetry Collector instead: write its
+        /// configuration (the `tinybird` exporter, the same datasources) to FILE.
+        #[arg(long, value_name = "FILE", requires = "otel")]
+        collector: Option<PathBuf>,
     },
     /// Deploy the telemetry datasources and pipes to Tinybird.
     Deploy {
@@ -133,15 +184,35 @@ fn usage_error(err: &clap::Error, is_hook: bool) -> ExitStatus {
 
 fn dispatch(command: Command) -> Outcome {
     match command {
-        Command::Hook => std::panic::catch_unwind(|| cli::hook(io::stdin().lock()))
+        Command::Hook { otel } => std::panic::catch_unwind(|| cli::hook(io::stdin().lock(), otel))
             .unwrap_or_else(|_| Outcome::default()),
         Command::Flush { timeout } => cli::flush(std::time::Duration::from_secs(timeout)),
-        Command::Report { days, json } => cli::report(days, json),
+        Command::Report {
+            days,
+            html: Some(file),
+            ..
+        } => atel_hooks::dashboard::report_html(days, &file),
+        Command::Report {
+            days, json, otel, ..
+        } => cli::report(days, json, otel),
+        Command::Reconcile { days, json } => cli::reconcile(days, json),
+        Command::Dashboard { days, listen, open } => {
+            atel_hooks::dashboard::dashboard(days, listen, open)
+        }
         Command::Install {
             project,
             user,
             command,
-        } => cli::install(project, user, command),
+            otel,
+            listen,
+            collector,
+        } => {
+            let route = otel.then_some(match collector {
+                Some(file) => cli::OtelRoute::Collector(listen, file),
+                None => cli::OtelRoute::Receiver(listen),
+            });
+            cli::install(project, user, command, route.as_ref())
+        }
         Command::Deploy { dir } => cli::deploy(dir),
         Command::Backfill {
             projects,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::schema::{Column, DatasourceSchema, PipeSchema};
+use crate::schema::{Column, DatasourceSchema, PipeKind, PipeSchema};
 
 const INDENT: &str = "    ";
 
@@ -12,6 +12,12 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
     let mut out = String::new();
     if let Some(description) = schema.description {
         write_block(&mut out, "DESCRIPTION", description);
+        out.push('\n');
+    }
+    for token in &schema.tokens {
+        let _ = writeln!(out, "TOKEN \"{}\" {}", token.name, token.permission);
+    }
+    if !schema.tokens.is_empty() {
         out.push('\n');
     }
     out.push_str("SCHEMA >\n");
@@ -25,6 +31,21 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
         out.push('\n');
     }
     out.push('\n');
+    if !schema.indexes.is_empty() {
+        // One per line and no commas: what `tb fmt` writes.
+        out.push_str("INDEXES >\n");
+        for index in &schema.indexes {
+            let _ = writeln!(
+                out,
+                "{INDENT}{} {} TYPE {} GRANULARITY {}",
+                index.name,
+                one_line(index.expr),
+                one_line(index.kind),
+                index.granularity
+            );
+        }
+        out.push('\n');
+    }
     let engine = &schema.engine;
     let _ = writeln!(out, "ENGINE {}", engine.kind.unwrap_or("MergeTree"));
     // Alphabetical, unquoted: exactly what `tb fmt` writes, so a generated file is a fixed point of it.
@@ -46,11 +67,19 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
     out
 }
 
-/// The `.pipe` text of a pipe: its description, then every node; the last node is the endpoint.
+/// The `.pipe` text of a pipe: its description, its tokens, then every node; the last node's
+/// `TYPE` (endpoint, materialized, copy or sink) and its settings close the file, in the layout of
+/// Tinybird's formatter.
 pub fn render_pipe(schema: &PipeSchema) -> String {
     let mut out = String::new();
     if let Some(description) = schema.description {
         write_block(&mut out, "DESCRIPTION", description);
+        out.push('\n');
+    }
+    for token in &schema.tokens {
+        let _ = writeln!(out, "TOKEN \"{token}\" READ");
+    }
+    if !schema.tokens.is_empty() {
         out.push('\n');
     }
     for (i, node) in schema.nodes.iter().enumerate() {
@@ -65,9 +94,38 @@ pub fn render_pipe(schema: &PipeSchema) -> String {
         write_block(&mut out, "SQL", node.sql);
     }
     if !schema.nodes.is_empty() {
-        out.push_str("\nTYPE endpoint\n");
+        out.push('\n');
+        render_kind(&mut out, &schema.kind);
     }
     out
+}
+
+fn render_kind(out: &mut String, kind: &PipeKind) {
+    match kind {
+        PipeKind::Endpoint => out.push_str("TYPE endpoint\n"),
+        PipeKind::Materialized { datasource } => {
+            let _ = writeln!(out, "TYPE materialized\nDATASOURCE {datasource}");
+        }
+        PipeKind::Copy {
+            target,
+            schedule,
+            mode,
+        } => {
+            let _ = writeln!(out, "TYPE copy\nTARGET_DATASOURCE {target}");
+            if let Some(mode) = mode {
+                let _ = writeln!(out, "COPY_MODE {mode}");
+            }
+            if let Some(schedule) = schedule {
+                let _ = writeln!(out, "COPY_SCHEDULE {schedule}");
+            }
+        }
+        PipeKind::Sink { settings } => {
+            out.push_str("TYPE sink\n");
+            for (directive, value) in settings {
+                let _ = writeln!(out, "{directive} {value}");
+            }
+        }
+    }
 }
 
 fn render_column(out: &mut String, column: &Column) {

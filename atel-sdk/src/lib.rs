@@ -78,6 +78,7 @@ pub mod client;
 pub mod datafile;
 pub mod error;
 pub mod param;
+pub mod project;
 pub mod resource;
 pub mod schema;
 pub mod shape;
@@ -87,7 +88,9 @@ pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
 pub use resource::{Datasource, Pipe};
-pub use schema::{ChType, Column, ColumnType, DatasourceSchema, Engine, PipeSchema};
+pub use schema::{
+    ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind, PipeSchema, Token,
+};
 
 /// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
 #[doc(hidden)]
@@ -97,7 +100,8 @@ pub mod __private {
     pub use crate::param::{ParamValue, TemplateType, accepts};
     pub use crate::resource::{Datasource, Pipe};
     pub use crate::schema::{
-        ChType, Column, ColumnType, DatasourceSchema, Engine, Node, Param, PipeSchema,
+        ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeKind,
+        PipeSchema, Token,
     };
     pub use crate::shape::{ChShape, Shape, fits};
     pub use std::boxed::Box;

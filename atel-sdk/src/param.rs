@@ -34,7 +34,7 @@
 //! }
 //!
 //! # async fn run(client: &TinybirdClient) -> Result<(), atel_sdk::Error> {
-//! let rows: Vec<ModelRequests> = client.requests_by_model(7).await?;
+//! let rows: Vec<ModelRequests> = client.requests_by_model().days(30).await?;
 //! # Ok(())
 //! # }
 //! ```

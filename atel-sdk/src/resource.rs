@@ -8,6 +8,11 @@ use crate::datafile;
 use crate::schema::{DatasourceSchema, PipeSchema};
 
 /// A row type of a Tinybird datasource. Derive it with `#[derive(Datasource)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Tinybird datasource",
+    label = "not a datasource row type",
+    note = "derive it: `#[derive(Serialize, Datasource)]` on the row struct"
+)]
 pub trait Datasource {
     /// The datasource name.
     const NAME: &'static str;

@@ -46,6 +46,8 @@ pub enum ChType {
     DateTime,
     /// `DateTime64(precision)`
     DateTime64(u8),
+    /// `DateTime64(precision, 'timezone')`
+    DateTime64Tz(u8, String),
     /// `Decimal(precision, scale)`
     Decimal {
         /// Significant digits, 1 to 76.
@@ -119,6 +121,38 @@ impl ChType {
             other => other,
         }
     }
+
+    /// The type with every date-time in it (a `DateTime64` from a chrono type) stored as `to` asks,
+    /// as `#[tinybird(datetime64(P[, "tz"]))]` and `#[tinybird(datetime)]` do: `Vec<DateTime<Utc>>`
+    /// with `datetime64(9)` is `Array(DateTime64(9))`.
+    #[must_use]
+    pub fn with_datetime(self, to: &Self) -> Self {
+        let inner = |ty: Box<Self>| Box::new(ty.with_datetime(to));
+        match self {
+            Self::DateTime | Self::DateTime64(_) | Self::DateTime64Tz(..) => to.clone(),
+            Self::Nullable(ty) => Self::Nullable(inner(ty)),
+            Self::LowCardinality(ty) => Self::LowCardinality(inner(ty)),
+            Self::Array(ty) => Self::Array(inner(ty)),
+            Self::Map(key, value) => Self::Map(key, inner(value)),
+            other => other,
+        }
+    }
+
+    /// The type with the keys of every map in it dictionary-encoded, as
+    /// `#[tinybird(low_cardinality_keys)]` asks: `HashMap<String, String>` is
+    /// `Map(LowCardinality(String), String)`, a `Vec` of them `Array(Map(LowCardinality(String), String))`.
+    #[must_use]
+    pub fn low_cardinality_keys(self) -> Self {
+        match self {
+            Self::Map(key, value) => Self::Map(
+                Box::new(key.low_cardinality()),
+                Box::new(value.low_cardinality_keys()),
+            ),
+            Self::Nullable(ty) => Self::Nullable(Box::new(ty.low_cardinality_keys())),
+            Self::Array(ty) => Self::Array(Box::new(ty.low_cardinality_keys())),
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for ChType {
@@ -140,6 +174,16 @@ impl fmt::Display for ChType {
             Self::Date => f.write_str("Date"),
             Self::DateTime => f.write_str("DateTime"),
             Self::DateTime64(precision) => write!(f, "DateTime64({precision})"),
+            Self::DateTime64Tz(precision, timezone) => {
+                write!(f, "DateTime64({precision}, '")?;
+                for ch in timezone.chars() {
+                    if matches!(ch, '\'' | '\\') {
+                        f.write_str("\\")?;
+                    }
+                    write!(f, "{ch}")?;
+                }
+                f.write_str("')")
+            }
             Self::Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
             Self::Nullable(inner) => write!(f, "Nullable({inner})"),
             Self::LowCardinality(inner) => write!(f, "LowCardinality({inner})"),
@@ -162,13 +206,13 @@ impl fmt::Display for ChType {
 /// | `bool`                                      | `Bool`                                           |
 /// | `u8` … `u64`, `i8` … `i64`                  | `UInt8` … `UInt64`, `Int8` … `Int64`             |
 /// | `f32`, `f64`                                | `Float32`, `Float64`                             |
-/// | `chrono::DateTime<Utc>`, `NaiveDateTime`    | `DateTime64(3)`                                  |
+/// | `chrono::DateTime<Utc>`, `NaiveDateTime`    | `DateTime64(3)`; `DateTime64(P[, 'tz'])` with `#[tinybird(datetime64(P[, "tz"]))]`, `DateTime` with `#[tinybird(datetime)]` |
 /// | `chrono::NaiveDate`                         | `Date`                                           |
 /// | `uuid::Uuid` (feature `uuid`, default)      | `UUID`                                           |
 /// | `rust_decimal::Decimal` (feature `rust_decimal`) | `Decimal(P, S)`, from the field's `#[tinybird(decimal(P, S))]` |
 /// | `Option<T>`                                 | `Nullable(T)`, for a `T` that is not a container |
 /// | `Vec<T>`                                    | `Array(T)` (JSON path `$.name[:]`)               |
-/// | `HashMap<String, V>`, `BTreeMap<String, V>` | `Map(String, V)`                                 |
+/// | `HashMap<String, V>`, `BTreeMap<String, V>` | `Map(String, V)`; `Map(LowCardinality(String), V)` with `#[tinybird(low_cardinality_keys)]` |
 ///
 /// `#[tinybird(low_cardinality)]` makes a `String` `LowCardinality(String)`, an `Option<String>`
 /// `LowCardinality(Nullable(String))` and a `Vec<String>` `Array(LowCardinality(String))`; on any other
@@ -246,6 +290,16 @@ impl<V: ColumnType> ColumnType for BTreeMap<String, V> {
     }
 }
 
+/// A column the row does not send: filled from another key through its `json_path` (a second column
+/// of one JSON value, e.g. a `DateTime` beside a `DateTime64(9)`), or by its `DEFAULT`. The field holds
+/// no value; serde must skip it (`#[serde(skip)]`). Its column type is `T`'s.
+impl<T: ColumnType> ColumnType for std::marker::PhantomData<T> {
+    const SHAPE: Shape = T::SHAPE;
+    fn ch_type() -> ChType {
+        T::ch_type()
+    }
+}
+
 impl ColumnType for chrono::DateTime<chrono::Utc> {
     const SHAPE: Shape = Shape::Scalar(Scalar::DateTime);
     fn ch_type() -> ChType {
@@ -289,7 +343,7 @@ impl ColumnType for rust_decimal::Decimal {
 /// One column of a datasource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
-    /// The column name, equal to the JSON key sent for it.
+    /// The column name: the JSON key sent for it, unless `json_path` reads another one.
     pub name: &'static str,
     /// The ClickHouse type.
     pub ty: ChType,
@@ -343,6 +397,28 @@ pub struct Engine {
     pub settings: Option<&'static str>,
 }
 
+/// A data-skipping index (`INDEXES >`): `name expr TYPE kind GRANULARITY granularity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// The index name, unique in the datasource.
+    pub name: &'static str,
+    /// The expression indexed, over the columns: `TraceId`, `mapKeys(ResourceAttributes)`.
+    pub expr: &'static str,
+    /// The index type: `minmax`, `set(100)`, `bloom_filter(0.01)`, `tokenbf_v1(32768, 3, 0)`, ….
+    pub kind: &'static str,
+    /// How many granules one index entry covers.
+    pub granularity: u32,
+}
+
+/// A token the datasource's deployment creates (`TOKEN "name" APPEND`), scoped to this datasource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The token's name, e.g. `OTEL_TINYBIRD_TOKEN`.
+    pub name: &'static str,
+    /// `APPEND` (ingest into this datasource) or `READ` (query it).
+    pub permission: &'static str,
+}
+
 /// Everything a `.datasource` file says about a datasource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasourceSchema {
@@ -350,8 +426,12 @@ pub struct DatasourceSchema {
     pub name: &'static str,
     /// `DESCRIPTION`.
     pub description: Option<&'static str>,
+    /// `TOKEN`s, in order.
+    pub tokens: Vec<Token>,
     /// The columns, in order.
     pub columns: Vec<Column>,
+    /// `INDEXES`, in order.
+    pub indexes: Vec<Index>,
     /// The engine.
     pub engine: Engine,
     /// `FORWARD_QUERY`: the `SELECT` list (no `FROM`) a Tinybird deployment runs over the live rows
@@ -393,10 +473,44 @@ pub struct PipeSchema {
     pub name: &'static str,
     /// `DESCRIPTION`.
     pub description: Option<&'static str>,
-    /// The nodes, in order; the last one is the endpoint.
+    /// The nodes, in order; the last one is the endpoint, the materialized view, the copy or the sink.
     pub nodes: Vec<Node>,
     /// The template parameters.
     pub params: Vec<Param>,
+    /// What the last node is (`TYPE ...` and its settings).
+    pub kind: PipeKind,
+    /// `TOKEN "name" READ`: the tokens Tinybird creates with read access to this pipe.
+    pub tokens: Vec<&'static str>,
+}
+
+/// What a pipe's last node is, with the lines its `TYPE` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PipeKind {
+    /// `TYPE endpoint`: an API endpoint (`/v0/pipes/NAME.json`).
+    Endpoint,
+    /// `TYPE materialized` + `DATASOURCE`: every insert into the node's source datasource is
+    /// transformed and appended to this datasource.
+    Materialized {
+        /// The target datasource.
+        datasource: &'static str,
+    },
+    /// `TYPE copy` + `TARGET_DATASOURCE`: runs the query on a schedule or on demand and writes the
+    /// result into the target.
+    Copy {
+        /// The target datasource.
+        target: &'static str,
+        /// `COPY_SCHEDULE`: a cron expression or `@on-demand`.
+        schedule: Option<&'static str>,
+        /// `COPY_MODE`: `append` (Tinybird's default) or `replace`.
+        mode: Option<&'static str>,
+    },
+    /// `TYPE sink`: exports the result to a Kafka topic or an S3/GCS bucket.
+    Sink {
+        /// The `EXPORT_*` directives and their values, in datafile order
+        /// (`EXPORT_CONNECTION_NAME`, `EXPORT_BUCKET_URI`, …).
+        settings: Vec<(&'static str, &'static str)>,
+    },
 }
 
 #[cfg(test)]

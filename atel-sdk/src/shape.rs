@@ -97,6 +97,30 @@ impl Shape {
     }
 }
 
+impl Shape {
+    /// Whether a date-time is in it, which `#[tinybird(datetime64(P))]` / `#[tinybird(datetime)]` store.
+    pub const fn has_datetime(&self) -> bool {
+        match self {
+            Self::Scalar(scalar) => matches!(scalar, Scalar::DateTime),
+            Self::Nullable(inner) | Self::Array(inner) => inner.has_datetime(),
+            Self::Map(_, value) => value.has_datetime(),
+            Self::Opaque => false,
+        }
+    }
+
+    /// Whether a map with `String` keys is in it, whose keys `#[tinybird(low_cardinality_keys)]`
+    /// dictionary-encodes.
+    pub const fn has_string_keyed_map(&self) -> bool {
+        match self {
+            Self::Map(key, value) => {
+                matches!(key, Self::Scalar(Scalar::String)) || value.has_string_keyed_map()
+            }
+            Self::Nullable(inner) | Self::Array(inner) => inner.has_string_keyed_map(),
+            Self::Scalar(_) | Self::Opaque => false,
+        }
+    }
+}
+
 /// A ClickHouse type written by hand (`#[tinybird(type = "...")]`), as far as [`fits`] cares; the
 /// derive builds it from the parsed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +239,22 @@ mod tests {
         assert!(!shape::<chrono::NaiveDate>().low_cardinality_ok());
         assert!(!shape::<Vec<u8>>().low_cardinality_ok());
         assert!(!shape::<std::collections::BTreeMap<String, String>>().low_cardinality_ok());
+    }
+
+    #[test]
+    fn date_times_and_string_keyed_maps_are_found_inside_containers() {
+        use std::collections::{BTreeMap, HashMap};
+        type Utc = chrono::DateTime<chrono::Utc>;
+        assert!(shape::<Utc>().has_datetime());
+        assert!(shape::<Vec<Utc>>().has_datetime());
+        assert!(shape::<Option<chrono::NaiveDateTime>>().has_datetime());
+        assert!(shape::<HashMap<String, Utc>>().has_datetime());
+        assert!(!shape::<chrono::NaiveDate>().has_datetime());
+        assert!(!shape::<String>().has_datetime());
+        assert!(shape::<HashMap<String, String>>().has_string_keyed_map());
+        assert!(shape::<Vec<BTreeMap<String, u8>>>().has_string_keyed_map());
+        assert!(!shape::<Vec<String>>().has_string_keyed_map());
+        assert!(!shape::<String>().has_string_keyed_map());
     }
 
     #[test]

@@ -336,3 +336,102 @@ fn aliases_and_generics() {
     assert_eq!(columns[1].ty, ChType::Int16);
     assert_eq!(<Counted<i16>>::NAME, "counted");
 }
+
+/// The OpenTelemetry template's needs, in general form: column names apart from JSON keys, a second column of a
+/// key, `DateTime64(P[, tz])` and `DateTime` from chrono types, `LowCardinality` map keys (also inside
+/// arrays), codec lists, `DEFAULT`, `INDEXES`, `ENGINE_SETTINGS` and `TOKEN`s.
+#[derive(Serialize, Datasource)]
+#[tinybird(
+    name = "spans",
+    token = "SPANS_APPEND APPEND",
+    token = "SPANS_READ READ",
+    partition_key = "toDate(Start)",
+    sorting_key = "Service, Attrs, toUnixTimestamp64Nano(Start)",
+    settings = "index_granularity=8192",
+    index = "idx_attr_key mapKeys(Attrs) TYPE bloom_filter(0.01) GRANULARITY 1",
+    index = "idx_body lower(body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8"
+)]
+#[allow(dead_code)]
+struct Span {
+    #[serde(with = "atel_sdk::client::de::DateTime64::<9>")]
+    #[tinybird(column = "Start", datetime64(9), codec = "Delta(8), ZSTD(1)")]
+    start_time: chrono::DateTime<chrono::Utc>,
+    #[serde(skip)]
+    #[tinybird(column = "StartSecond", datetime, json_path = "$.start_time")]
+    start_second: std::marker::PhantomData<chrono::DateTime<chrono::Utc>>,
+    #[tinybird(column = "Local", datetime64(6, "Europe/Madrid"))]
+    local: Option<chrono::NaiveDateTime>,
+    #[tinybird(column = "Service", default = "'unknown'", codec = "ZSTD(1)")]
+    service_name: String,
+    #[tinybird(column = "Attrs", low_cardinality_keys)]
+    attributes: BTreeMap<String, String>,
+    #[serde(with = "atel_sdk::client::de::DateTime64::<9>")]
+    #[tinybird(column = "EventsAt", datetime64(9))]
+    events_at: Vec<chrono::DateTime<chrono::Utc>>,
+    #[tinybird(column = "EventsAttrs", low_cardinality_keys)]
+    events_attributes: Vec<HashMap<String, String>>,
+    #[tinybird(column = "EventsName", low_cardinality, codec = "ZSTD(1)")]
+    events_name: Vec<String>,
+    #[tinybird(column = "Min")]
+    min: Option<f64>,
+    #[tinybird(codec = "Delta, ZSTD(1)")]
+    is_monotonic: bool,
+    body: String,
+}
+
+#[test]
+fn otel_shaped_datafile() {
+    assert_eq!(
+        Span::datafile(),
+        "\
+TOKEN \"SPANS_APPEND\" APPEND
+TOKEN \"SPANS_READ\" READ
+
+SCHEMA >
+    `Start` DateTime64(9) `json:$.start_time` CODEC(Delta(8), ZSTD(1)),
+    `StartSecond` DateTime `json:$.start_time`,
+    `Local` Nullable(DateTime64(6, 'Europe/Madrid')) `json:$.local`,
+    `Service` String `json:$.service_name` DEFAULT 'unknown' CODEC(ZSTD(1)),
+    `Attrs` Map(LowCardinality(String), String) `json:$.attributes`,
+    `EventsAt` Array(DateTime64(9)) `json:$.events_at[:]`,
+    `EventsAttrs` Array(Map(LowCardinality(String), String)) `json:$.events_attributes[:]`,
+    `EventsName` Array(LowCardinality(String)) `json:$.events_name[:]` CODEC(ZSTD(1)),
+    `Min` Nullable(Float64) `json:$.min`,
+    `is_monotonic` Bool `json:$.is_monotonic` CODEC(Delta, ZSTD(1)),
+    `body` String `json:$.body`
+
+INDEXES >
+    idx_attr_key mapKeys(Attrs) TYPE bloom_filter(0.01) GRANULARITY 1
+    idx_body lower(body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+
+ENGINE MergeTree
+ENGINE_PARTITION_KEY toDate(Start)
+ENGINE_SETTINGS index_granularity=8192
+ENGINE_SORTING_KEY Service, Attrs, toUnixTimestamp64Nano(Start)
+"
+    );
+}
+
+/// The derived column is not sent; every other field is, under its JSON key.
+#[test]
+fn otel_shaped_row_json() {
+    use chrono::TimeZone as _;
+    let at = chrono::Utc.timestamp_nanos(1_719_158_400_000_000_042);
+    let span = Span {
+        start_time: at,
+        start_second: std::marker::PhantomData,
+        local: None,
+        service_name: "claude-code".into(),
+        attributes: BTreeMap::from([("b".into(), "2".into()), ("a".into(), "1".into())]),
+        events_at: vec![at],
+        events_attributes: vec![HashMap::new()],
+        events_name: vec!["retry".into()],
+        min: Some(0.5),
+        is_monotonic: true,
+        body: String::new(),
+    };
+    assert_eq!(
+        serde_json::to_string(&span).unwrap(),
+        r#"{"start_time":"2024-06-23 16:00:00.000000042","local":null,"service_name":"claude-code","attributes":{"a":"1","b":"2"},"events_at":["2024-06-23 16:00:00.000000042"],"events_attributes":[{}],"events_name":["retry"],"min":0.5,"is_monotonic":true,"body":""}"#
+    );
+}

@@ -106,6 +106,8 @@ fn name_and_schema() {
                     description: Some("At most this many rows"),
                 },
             ],
+            kind: atel_sdk::PipeKind::Endpoint,
+            tokens: Vec::new(),
         }
     );
 }
@@ -265,13 +267,85 @@ fn a_pipe_without_params() {
     );
 }
 
-/// The typed method exists on the client with the fields as arguments (compiles = passes).
+/// The typed call: params the pipe cannot do without are arguments, the rest setters starting from
+/// their defaults (compiles = passes; what is sent is checked below).
 #[allow(dead_code)]
 async fn typed_calls(client: &atel_sdk::TinybirdClient) -> Result<(), atel_sdk::Error> {
-    let rows: Vec<UsageRow> = client.usage_by_agent(7, None, 10).await?;
+    let rows: Vec<UsageRow> = client.usage_by_agent().await?;
+    let _: Vec<UsageRow> = client
+        .usage_by_agent()
+        .days(30)
+        .agent_type("Explore")
+        .agent_type(String::from("Plan"))
+        .limit(5)
+        .await?;
     let _: Vec<Nothing> = client.top_models().await?;
     let _ = rows;
     Ok(())
+}
+
+#[tokio::test]
+async fn a_typed_call_sends_its_defaults_and_what_the_setters_set() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let rows = serde_json::json!({
+        "meta": [{"name": "agent_type", "type": "String"}, {"name": "invocations", "type": "UInt64"}],
+        "data": [{"agent_type": "Explore", "invocations": 3}],
+        "rows": 1
+    });
+    Mock::given(method("GET"))
+        .and(path("/v0/pipes/usage_by_agent.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(rows))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = atel_sdk::TinybirdClient::builder()
+        .token("p.test")
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let defaults = client.usage_by_agent().await.unwrap();
+    assert_eq!(
+        defaults,
+        [UsageRow {
+            agent_type: "Explore".into(),
+            invocations: 3
+        }]
+    );
+    client
+        .usage_by_agent()
+        .agent_type("Explore")
+        .limit(3)
+        .await
+        .unwrap();
+    let queries: Vec<Vec<(String, String)>> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| {
+            request
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .collect();
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    assert_eq!(queries[0], [pair("days", "7"), pair("limit", "10")]);
+    assert_eq!(
+        queries[1],
+        [
+            pair("days", "7"),
+            pair("agent_type", "Explore"),
+            pair("limit", "3")
+        ]
+    );
+    assert_eq!(
+        format!("{:?}", client.usage_by_agent()),
+        "UsageByAgentCall { pipe: \"usage_by_agent\", .. }"
+    );
 }
 
 fn assert_send<T: Send>(_: &T) {}
@@ -283,7 +357,8 @@ fn typed_call_future_is_send() {
         .base_url("http://127.0.0.1:9")
         .build()
         .unwrap();
-    let future = client.kinds_of_values(
+    // Params without a default are the method's arguments.
+    let call = client.kinds_of_values(
         Utc::now(),
         Utc::now(),
         Utc::now().date_naive(),
@@ -293,6 +368,7 @@ fn typed_call_future_is_send() {
         1,
         "ts",
     );
+    let future = std::future::IntoFuture::into_future(call);
     assert_send(&future);
 }
 

@@ -3,12 +3,16 @@
 //!
 //! Each test starts its own server with its own data dir, so tests never see each other's rows.
 
+mod dashboard;
 mod decimal;
 mod deploy;
 mod fault_proxy;
 mod ingest;
 mod migrate;
 mod oracle;
+mod otel;
+mod otel_pipes;
+mod pipe_kinds;
 mod pipes;
 mod pricing_fixtures;
 mod pricing_sql;

@@ -94,7 +94,11 @@ async fn deploying_todays_schema_over_the_first_keeps_every_row_and_counts_each_
     );
     ingest(&client, "agent_activations", &[stop.clone(), stop]).await;
     // What the first schema's pipes said: every copy counted.
-    let before = client.cost_by_model(7).await.expect("v1 cost_by_model");
+    let before = client
+        .cost_by_model()
+        .days(7)
+        .await
+        .expect("v1 cost_by_model");
     assert_eq!(before[0].request_count, 5);
 
     let v2 = client
@@ -130,7 +134,7 @@ async fn deploying_todays_schema_over_the_first_keeps_every_row_and_counts_each_
     assert_eq!(ids.len(), 3, "one derived id per request: {rows:?}");
     assert!(raw_count(&client, "skill_activations").await >= 2);
 
-    let models = client.cost_by_model(7).await.expect("cost_by_model");
+    let models = client.cost_by_model().days(7).await.expect("cost_by_model");
     assert_eq!(
         (models[0].request_count, models[0].total_input),
         (3, 101 + 102 + 103)
@@ -139,10 +143,15 @@ async fn deploying_todays_schema_over_the_first_keeps_every_row_and_counts_each_
         models[0].total_cost_usd,
         0.016_392_5 + 0.016_397_5 + 0.016_402_5
     ));
-    let skills = client.skill_frequency(7).await.expect("skill_frequency");
+    let skills = client
+        .skill_frequency()
+        .days(7)
+        .await
+        .expect("skill_frequency");
     assert_eq!((skills[0].activations, skills[0].successes), (2, 2));
     let agents = client
-        .agent_usage_summary(7)
+        .agent_usage_summary()
+        .days(7)
         .await
         .expect("agent_usage_summary");
     assert_eq!((agents[0].invocations, agents[0].total_input), (1, 10));
@@ -153,10 +162,11 @@ async fn deploying_todays_schema_over_the_first_keeps_every_row_and_counts_each_
         r#"{{"timestamp":"{t1}","session_id":"{P}","model":"claude-opus-4-8","input_tokens":101,"output_tokens":31,"cache_read_tokens":5100,"cache_creation_tokens":2010,"cost_usd":0.0163925,"duration_ms":900,"request_id":"req_1","message_id":"msg_1"}}"#
     );
     ingest(&client, "api_requests", &[r1]).await;
-    let models = client.cost_by_model(7).await.expect("cost_by_model");
+    let models = client.cost_by_model().days(7).await.expect("cost_by_model");
     assert_eq!(models[0].request_count, 3, "{models:?}");
     let sessions = client
-        .session_overview(None, 7)
+        .session_overview()
+        .days(7)
         .await
         .expect("session_overview");
     let p = sessions.iter().find(|s| s.session_id == P).expect("P");

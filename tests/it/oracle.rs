@@ -4,25 +4,40 @@
 
 use std::process::Command;
 
+use atel_sdk::telemetry::otel_pipes::{
+    OtelApiRequests, OtelToolResults, OtelUsageByDay, Reconcile,
+};
 use atel_sdk::telemetry::pipes::{
     AgentUsageSummary, CostByModel, OptimizationInsights, SessionOverview, SkillFrequency,
 };
-use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation};
+use atel_sdk::telemetry::{AgentActivation, ApiRequest, SkillActivation, otel};
 use atel_sdk::{Datasource, DatasourceSchema, Pipe, PipeSchema};
 use atel_tests::server::repo_root;
 use serde_json::Value;
 
-/// What `scripts/tb-oracle.py describe` prints for a file.
-fn describe(relative: &str) -> Value {
+/// `scripts/tb-oracle.py`, run by the project venv's Python (which has Tinybird's CLI package).
+pub(crate) fn tb_oracle() -> Command {
     let venv = Command::new(repo_root().join("scripts/venv"))
         .output()
         .expect("run scripts/venv");
     assert!(venv.status.success(), "scripts/venv failed");
     let venv = String::from_utf8(venv.stdout).expect("venv path is UTF-8");
-    let output = Command::new(format!("{}/bin/python", venv.trim()))
-        .arg(repo_root().join("scripts/tb-oracle.py"))
+    let mut command = Command::new(format!("{}/bin/python", venv.trim()));
+    command.arg(repo_root().join("scripts/tb-oracle.py"));
+    command
+}
+
+/// What `scripts/tb-oracle.py describe` prints for a file of `tinybird/`.
+fn describe(relative: &str) -> Value {
+    describe_file(&repo_root().join("tinybird").join(relative))
+}
+
+/// What `scripts/tb-oracle.py describe` prints for a datafile anywhere.
+pub(crate) fn describe_file(path: &std::path::Path) -> Value {
+    let relative = path.display();
+    let output = tb_oracle()
         .arg("describe")
-        .arg(repo_root().join("tinybird").join(relative))
+        .arg(path)
         .output()
         .expect("run tb-oracle.py");
     assert!(
@@ -48,7 +63,13 @@ fn assert_datasource(schema: &DatasourceSchema) {
         .iter()
         .map(|c| {
             let field = |k: &str| text(&c[k]).unwrap_or_default();
-            (field("name"), field("type"), field("jsonpath"))
+            // The parser keeps `Nullable(T)` as `T` plus a flag.
+            let ty = if c["nullable"] == Value::Bool(true) {
+                format!("Nullable({})", field("type"))
+            } else {
+                field("type")
+            };
+            (field("name"), ty, field("jsonpath"))
         })
         .collect();
     let ours: Vec<(String, String, String)> = schema
@@ -116,6 +137,16 @@ fn tinybird_reads_every_datasource_as_our_schema() {
     assert_datasource(&AgentActivation::schema());
     assert_datasource(&SkillActivation::schema());
     assert_datasource(&ApiRequest::schema());
+    for schema in [
+        otel::LogRow::schema(),
+        otel::SpanRow::schema(),
+        otel::SumRow::schema(),
+        otel::GaugeRow::schema(),
+        otel::HistogramRow::schema(),
+        otel::ExponentialHistogramRow::schema(),
+    ] {
+        assert_datasource(&schema);
+    }
 }
 
 #[test]
@@ -125,4 +156,19 @@ fn tinybird_finds_exactly_our_params_types_and_defaults_in_every_pipe() {
     assert_pipe(&CostByModel::schema());
     assert_pipe(&SessionOverview::schema());
     assert_pipe(&OptimizationInsights::schema());
+    assert_pipe(&OtelApiRequests::schema());
+    assert_pipe(&OtelUsageByDay::schema());
+    assert_pipe(&OtelToolResults::schema());
+    assert_pipe(&Reconcile::schema());
+}
+
+#[test]
+fn tinybird_reads_every_dashboard_pipe_as_our_schema() {
+    use atel_sdk::telemetry::dashboard::{
+        DailyCostByModel, DailyTokens, SessionDrilldown, TopSessions,
+    };
+    assert_pipe(&DailyCostByModel::schema());
+    assert_pipe(&DailyTokens::schema());
+    assert_pipe(&TopSessions::schema());
+    assert_pipe(&SessionDrilldown::schema());
 }

@@ -160,7 +160,8 @@ async fn every_pipe_gives_the_hand_computed_numbers() {
     let (_server, client) = seeded().await;
 
     let usage = client
-        .agent_usage_summary(7)
+        .agent_usage_summary()
+        .days(7)
         .await
         .expect("agent_usage_summary");
     let kinds: Vec<&str> = usage.iter().map(|r| r.agent_type.as_str()).collect();
@@ -190,14 +191,19 @@ async fn every_pipe_gives_the_hand_computed_numbers() {
     assert_close(usage[2].est_cost_usd, 0.0);
 
     let month = client
-        .agent_usage_summary(30)
+        .agent_usage_summary()
+        .days(30)
         .await
         .expect("agent_usage_summary 30 days");
     assert_eq!((month[0].invocations, month[0].total_input), (3, 302));
     assert_close(month[0].avg_duration_ms, 700.0);
     assert_close(month[0].est_cost_usd, 0.016_392_5 + 0.002_5 + 0.000_03);
 
-    let skills = client.skill_frequency(7).await.expect("skill_frequency");
+    let skills = client
+        .skill_frequency()
+        .days(7)
+        .await
+        .expect("skill_frequency");
     let summary: Vec<(&str, u64, u64)> = skills
         .iter()
         .map(|r| (r.skill_name.as_str(), r.activations, r.successes))
@@ -205,7 +211,7 @@ async fn every_pipe_gives_the_hand_computed_numbers() {
     assert_eq!(summary, [("fake-skill", 3, 2), ("review", 1, 1)]);
     assert_close(skills[0].avg_duration_ms, 20.0);
 
-    let models = client.cost_by_model(7).await.expect("cost_by_model");
+    let models = client.cost_by_model().days(7).await.expect("cost_by_model");
     let summary: Vec<(&str, u64, u64, u64)> = models
         .iter()
         .map(|r| {
@@ -228,7 +234,8 @@ async fn every_pipe_gives_the_hand_computed_numbers() {
     assert_close(models[1].total_cost_usd, 0.001);
 
     let insights = client
-        .optimization_insights(7)
+        .optimization_insights()
+        .days(7)
         .await
         .expect("optimization_insights");
     let gp = &insights[0];
@@ -257,7 +264,8 @@ async fn session_overview_with_and_without_a_session_id() {
     let (_server, client) = seeded().await;
 
     let all = client
-        .session_overview(None, 7)
+        .session_overview()
+        .days(7)
         .await
         .expect("session_overview");
     let summary: Vec<(&str, u64, u64, u64)> = all
@@ -283,7 +291,9 @@ async fn session_overview_with_and_without_a_session_id() {
     assert_close(all[2].total_cost_usd, 0.0);
 
     let one = client
-        .session_overview(Some(S2.to_owned()), 7)
+        .session_overview()
+        .session_id(S2)
+        .days(7)
         .await
         .expect("one session");
     assert_eq!(one.len(), 1);
@@ -291,7 +301,9 @@ async fn session_overview_with_and_without_a_session_id() {
     assert_close(one[0].total_cost_usd, 0.001);
 
     let unknown = client
-        .session_overview(Some("nope".to_owned()), 7)
+        .session_overview()
+        .session_id("nope")
+        .days(7)
         .await
         .expect("unknown session");
     assert!(unknown.is_empty());
@@ -302,35 +314,40 @@ async fn pipes_on_an_empty_project_return_no_rows() {
     let (_server, client) = deployed().await;
     assert!(
         client
-            .agent_usage_summary(7)
+            .agent_usage_summary()
+            .days(7)
             .await
             .expect("agent_usage_summary")
             .is_empty()
     );
     assert!(
         client
-            .skill_frequency(7)
+            .skill_frequency()
+            .days(7)
             .await
             .expect("skill_frequency")
             .is_empty()
     );
     assert!(
         client
-            .cost_by_model(7)
+            .cost_by_model()
+            .days(7)
             .await
             .expect("cost_by_model")
             .is_empty()
     );
     assert!(
         client
-            .session_overview(None, 7)
+            .session_overview()
+            .days(7)
             .await
             .expect("session_overview")
             .is_empty()
     );
     assert!(
         client
-            .optimization_insights(7)
+            .optimization_insights()
+            .days(7)
             .await
             .expect("optimization_insights")
             .is_empty()
@@ -354,6 +371,8 @@ impl Pipe for BadDays {
             description: None,
             nodes: Vec::new(),
             params: Vec::new(),
+            kind: atel_sdk::PipeKind::Endpoint,
+            tokens: Vec::new(),
         }
     }
 }
@@ -500,12 +519,16 @@ async fn every_copy_of_a_row_counts_once() {
     )
     .await;
 
-    let skill_rows = client.skill_frequency(7).await.expect("skill_frequency");
+    let skill_rows = client
+        .skill_frequency()
+        .days(7)
+        .await
+        .expect("skill_frequency");
     assert_eq!(skill_rows.len(), 1, "{skill_rows:?}");
     assert_eq!((skill_rows[0].activations, skill_rows[0].successes), (3, 2));
     assert_close(skill_rows[0].avg_duration_ms, 20.0);
 
-    let models = client.cost_by_model(7).await.expect("cost_by_model");
+    let models = client.cost_by_model().days(7).await.expect("cost_by_model");
     let counts: Vec<(&str, u64, u64)> = models
         .iter()
         .map(|m| (m.model.as_str(), m.request_count, m.total_input))
@@ -519,7 +542,8 @@ async fn every_copy_of_a_row_counts_once() {
     assert_close(models[1].total_cost_usd, 0.001);
 
     let sessions = client
-        .session_overview(None, 7)
+        .session_overview()
+        .days(7)
         .await
         .expect("session_overview");
     let cost = |id: &str| {
@@ -537,7 +561,8 @@ async fn every_copy_of_a_row_counts_once() {
     assert_eq!(s3_tokens, 10);
 
     let agents = client
-        .agent_usage_summary(7)
+        .agent_usage_summary()
+        .days(7)
         .await
         .expect("agent_usage_summary");
     assert_eq!(agents.len(), 1, "{agents:?}");
@@ -557,7 +582,8 @@ async fn every_copy_of_a_row_counts_once() {
     assert_close(gp.est_cost_usd, 0.016_392_5 + z_cost);
 
     let insights = client
-        .optimization_insights(7)
+        .optimization_insights()
+        .days(7)
         .await
         .expect("optimization_insights");
     assert_eq!(insights[0].frequency, 3);

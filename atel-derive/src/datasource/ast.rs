@@ -16,7 +16,8 @@ pub(crate) struct Container<'a> {
     pub(crate) attrs: attr::Container,
     /// The datasource name: `#[tinybird(name)]`, else the struct name in `snake_case`.
     pub(crate) name: String,
-    /// The columns in field order; fields skipped by serde or `#[tinybird(skip)]` are not here.
+    /// The columns in field order. Fields skipped by `#[tinybird(skip)]` are not here, nor fields serde
+    /// never sends, unless their `json_path` says which sent key fills them (a second column of a key).
     pub(crate) columns: Vec<Column<'a>>,
 }
 
@@ -24,8 +25,10 @@ pub(crate) struct Container<'a> {
 pub(crate) struct Column<'a> {
     pub(crate) original: &'a syn::Field,
     pub(crate) attrs: attr::Field,
-    /// The column name: the JSON key serde sends for the field.
+    /// The column name: `#[tinybird(column)]`, else the JSON key serde sends for the field.
     pub(crate) name: String,
+    /// The JSON key serde sends for the field; `None` when serde skips it (its `json_path` is set).
+    pub(crate) key: Option<String>,
 }
 
 impl<'a> Container<'a> {
@@ -65,22 +68,28 @@ impl<'a> Container<'a> {
                      or add `#[tinybird(skip)]`",
                 );
             }
-            if field_attrs.serde_skip || field_attrs.skip.is_some() {
+            let derived = field_attrs.serde_skip && field_attrs.json_path.is_some();
+            if (field_attrs.serde_skip && !derived) || field_attrs.skip.is_some() {
                 continue;
             }
             let Some(ident) = &field.ident else {
                 cx.error_spanned_by(field, NAMED_FIELDS_ONLY);
                 continue;
             };
-            let name = match (&field_attrs.serde_rename, attrs.rename_all) {
+            let key = match (&field_attrs.serde_rename, attrs.rename_all) {
                 (Some(rename), _) => rename.value(),
                 (None, Some(rule)) => rule.apply_to_field(&ident.unraw().to_string()),
                 (None, None) => ident.unraw().to_string(),
             };
+            let name = field_attrs
+                .column
+                .as_ref()
+                .map_or_else(|| key.clone(), syn::LitStr::value);
             columns.push(Column {
                 original: field,
                 attrs: field_attrs,
                 name,
+                key: (!derived).then_some(key),
             });
         }
         let name = attrs.name.as_ref().map_or_else(
@@ -97,12 +106,17 @@ impl<'a> Container<'a> {
 }
 
 impl Column<'_> {
-    /// Where the column name is written: the `#[serde(rename)]` literal, else the field name.
+    /// Where the column name is written: the `column` or `#[serde(rename)]` literal, else the field name.
     pub(crate) fn name_tokens(&self) -> TokenStream {
-        match (&self.attrs.serde_rename, &self.original.ident) {
-            (Some(rename), _) => rename.to_token_stream(),
-            (None, Some(ident)) => ident.to_token_stream(),
-            (None, None) => self.original.to_token_stream(),
+        match (
+            &self.attrs.column,
+            &self.attrs.serde_rename,
+            &self.original.ident,
+        ) {
+            (Some(column), _, _) => column.to_token_stream(),
+            (None, Some(rename), _) => rename.to_token_stream(),
+            (None, None, Some(ident)) => ident.to_token_stream(),
+            (None, None, None) => self.original.to_token_stream(),
         }
     }
 

@@ -12,6 +12,7 @@ use syn::{Attribute, LitInt, LitStr, Token};
 
 use super::case::RenameRule;
 use super::chtype::{self, Ty};
+use super::clause::{check_codec, check_index_type};
 use crate::ctxt::Ctxt;
 use crate::meta::{
     Grammar, flag_value, is_resource_name, key_name, list, list_value, skip_value, string_value,
@@ -41,6 +42,8 @@ const CONTAINER: Grammar = Grammar {
         "ver",
         "settings",
         "forward_query",
+        "index",
+        "token",
     ],
 };
 
@@ -48,9 +51,13 @@ const CONTAINER: Grammar = Grammar {
 const FIELD: Grammar = Grammar {
     what: "tinybird field attribute",
     keys: &[
+        "column",
         "type",
         "low_cardinality",
+        "low_cardinality_keys",
         "decimal",
+        "datetime64",
+        "datetime",
         "json_path",
         "default",
         "codec",
@@ -71,6 +78,10 @@ pub(crate) struct Container {
     pub(crate) settings: Option<LitStr>,
     /// `FORWARD_QUERY`: how a deployment migrates the live rows into a changed schema.
     pub(crate) forward_query: Option<LitStr>,
+    /// `index = "..."`, in order; the invalid ones (reported) are left out.
+    pub(crate) indexes: Vec<Index>,
+    /// `token = "NAME APPEND"`, in order: (name, permission); the invalid ones are left out.
+    pub(crate) tokens: Vec<(LitStr, String, String)>,
     /// `#[serde(rename_all = "...")]` (its `serialize` half); unknown rules are left to serde to report.
     pub(crate) rename_all: Option<RenameRule>,
 }
@@ -78,12 +89,20 @@ pub(crate) struct Container {
 /// `#[tinybird(...)]` and `#[serde(...)]` on a field.
 #[derive(Default)]
 pub(crate) struct Field {
+    /// `column = "..."`: the column name, when it is not the JSON key (which names the JSON path).
+    pub(crate) column: Option<LitStr>,
     pub(crate) ty: Option<LitStr>,
     /// `ty` parsed; `None` when it is absent or did not parse (reported).
     pub(crate) raw_type: Option<Ty>,
     pub(crate) low_cardinality: Option<TokenStream>,
+    /// `low_cardinality_keys`: the keys of the field's maps are `LowCardinality`.
+    pub(crate) low_cardinality_keys: Option<TokenStream>,
     /// `decimal(P, S)`: the precision and scale of the field's `Decimal`.
     pub(crate) decimal: Option<Decimal>,
+    /// `datetime64(P[, "tz"])`: the precision (and time zone) of the field's date-times.
+    pub(crate) datetime64: Option<DateTime64>,
+    /// `datetime`: the field's date-times are `DateTime` (seconds).
+    pub(crate) datetime: Option<TokenStream>,
     pub(crate) json_path: Option<LitStr>,
     pub(crate) default: Option<LitStr>,
     pub(crate) codec: Option<LitStr>,
@@ -123,6 +142,130 @@ impl Parse for Decimal {
     }
 }
 
+/// The arguments of `datetime64(P[, "tz"])`.
+pub(crate) struct DateTime64 {
+    pub(crate) precision_lit: LitInt,
+    /// 0 to 9 once validated.
+    pub(crate) precision: u8,
+    pub(crate) timezone: Option<LitStr>,
+}
+
+impl Parse for DateTime64 {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let precision_lit: LitInt = input.parse()?;
+        let mut timezone = None;
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if !input.is_empty() {
+                timezone = Some(input.parse()?);
+                if input.peek(Token![,]) {
+                    input.parse::<Token![,]>()?;
+                }
+            }
+        }
+        Ok(Self {
+            precision: precision_lit.base10_parse().unwrap_or(u8::MAX),
+            precision_lit,
+            timezone,
+        })
+    }
+}
+
+/// `index = "name expr TYPE type GRANULARITY n"`: one `INDEXES` line, as the datafile writes it.
+///
+/// One string per index, not `index(name = .., type = ..)`: clippy's `duplicated_attributes` would
+/// flag two indexes of the same type as a repeated `type = ".."` in the user's code.
+pub(crate) struct Index {
+    pub(crate) lit: LitStr,
+    pub(crate) name: String,
+    pub(crate) expr: String,
+    pub(crate) kind: String,
+    pub(crate) granularity: u32,
+}
+
+impl Index {
+    fn from_lit(cx: &mut Ctxt, lit: LitStr) -> Option<Self> {
+        match parse_index(&lit.value()) {
+            Ok((name, expr, kind, granularity)) => Some(Self {
+                lit,
+                name,
+                expr,
+                kind,
+                granularity,
+            }),
+            Err(message) => {
+                cx.error_spanned_by(&lit, message);
+                None
+            }
+        }
+    }
+}
+
+/// `OTEL_TINYBIRD_TOKEN APPEND` → the token's name and permission, checked.
+fn parse_token(text: &str) -> Result<(String, String), String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [name, permission] = words.as_slice() else {
+        return Err(format!(
+            "invalid token `{text}`, expected `NAME APPEND` or `NAME READ`, e.g. \
+             `OTEL_TINYBIRD_TOKEN APPEND`"
+        ));
+    };
+    if !is_resource_name(name) {
+        return Err(format!(
+            "invalid token name `{name}`, expected letters, digits and underscores, starting with a \
+             letter or an underscore"
+        ));
+    }
+    if !matches!(*permission, "APPEND" | "READ") {
+        return Err(format!(
+            "unknown token permission `{permission}`, expected `APPEND` or `READ`"
+        ));
+    }
+    Ok(((*name).to_owned(), (*permission).to_owned()))
+}
+
+/// `idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1` → its four parts, checked.
+fn parse_index(text: &str) -> Result<(String, String, String, u32), String> {
+    const SHAPE: &str = "expected `name expr TYPE type GRANULARITY n`, e.g. \
+                         `idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1`";
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let position = |keyword: &str| {
+        words
+            .iter()
+            .rposition(|word| word.eq_ignore_ascii_case(keyword))
+    };
+    let (Some(type_at), Some(granularity_at)) = (position("TYPE"), position("GRANULARITY")) else {
+        return Err(format!("invalid index `{text}`: {SHAPE}"));
+    };
+    if type_at < 2 || granularity_at < type_at + 2 || granularity_at + 2 != words.len() {
+        return Err(format!("invalid index `{text}`: {SHAPE}"));
+    }
+    let name = words[0];
+    if !is_resource_name(name) {
+        return Err(format!(
+            "invalid index name `{name}`, expected letters, digits and underscores, starting with a \
+             letter or an underscore"
+        ));
+    }
+    let kind = words[type_at + 1..granularity_at].join(" ");
+    check_index_type(&kind)?;
+    let granularity = match words[granularity_at + 1].parse::<u32>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            return Err(format!(
+                "the `GRANULARITY` of an index is a whole number from 1, found `{}`",
+                words[granularity_at + 1]
+            ));
+        }
+    };
+    Ok((
+        name.to_owned(),
+        words[1..type_at].join(" "),
+        kind,
+        granularity,
+    ))
+}
+
 impl Container {
     pub(crate) fn from_ast(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
         let mut this = Self::default();
@@ -139,6 +282,25 @@ impl Container {
                         "ver" => &mut this.ver,
                         "settings" => &mut this.settings,
                         "forward_query" => &mut this.forward_query,
+                        "index" => {
+                            if let Some(lit) = string_value(cx, &meta)?
+                                && let Some(index) = Index::from_lit(cx, lit)
+                            {
+                                this.indexes.push(index);
+                            }
+                            return Ok(());
+                        }
+                        "token" => {
+                            if let Some(lit) = string_value(cx, &meta)? {
+                                match parse_token(&lit.value()) {
+                                    Ok((name, permission)) => {
+                                        this.tokens.push((lit, name, permission));
+                                    }
+                                    Err(message) => cx.error_spanned_by(&lit, message),
+                                }
+                            }
+                            return Ok(());
+                        }
                         _ => return CONTAINER.unknown_key(cx, &meta),
                     };
                     CONTAINER.read(cx, &meta, slot, string_value)
@@ -206,6 +368,18 @@ impl Container {
                 cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
             }
         }
+        let mut tokens = std::collections::HashSet::new();
+        for (lit, name, _) in &self.tokens {
+            if !tokens.insert(name) {
+                cx.error_spanned_by(lit, format!("duplicate token `{name}`"));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for index in &self.indexes {
+            if !names.insert(index.name.clone()) {
+                cx.error_spanned_by(&index.lit, format!("duplicate index `{}`", index.name));
+            }
+        }
         if let Some(query) = &self.forward_query {
             let text = query.value();
             let starts_with_select = text
@@ -230,12 +404,29 @@ impl Field {
             if attr.path().is_ident("tinybird") {
                 let result = attr.parse_nested_meta(|meta| {
                     let slot = match key_name(&meta.path).as_str() {
+                        "column" => &mut this.column,
                         "type" => &mut this.ty,
                         "json_path" => &mut this.json_path,
                         "default" => &mut this.default,
                         "codec" => &mut this.codec,
                         "low_cardinality" => {
                             return FIELD.read(cx, &meta, &mut this.low_cardinality, flag_value);
+                        }
+                        "low_cardinality_keys" => {
+                            return FIELD.read(
+                                cx,
+                                &meta,
+                                &mut this.low_cardinality_keys,
+                                flag_value,
+                            );
+                        }
+                        "datetime" => {
+                            return FIELD.read(cx, &meta, &mut this.datetime, flag_value);
+                        }
+                        "datetime64" => {
+                            return FIELD.read(cx, &meta, &mut this.datetime64, |cx, meta| {
+                                list_value(cx, meta, "9", "a precision and an optional time zone")
+                            });
                         }
                         "skip" => return FIELD.read(cx, &meta, &mut this.skip, flag_value),
                         "decimal" => {
@@ -292,6 +483,50 @@ impl Field {
                     "`decimal` and `type` both set the type, write `Decimal(P, S)` in `type`",
                 );
             }
+            if let Some(flag) = &self.low_cardinality_keys {
+                cx.error_spanned_by(
+                    flag,
+                    "`low_cardinality_keys` and `type` both set the type, write \
+                     `Map(LowCardinality(String), ...)` in `type`",
+                );
+            }
+            if let Some(datetime64) = &self.datetime64 {
+                cx.error_spanned_by(
+                    &datetime64.precision_lit,
+                    "`datetime64` and `type` both set the type, write `DateTime64(P)` in `type`",
+                );
+            }
+            if let Some(flag) = &self.datetime {
+                cx.error_spanned_by(
+                    flag,
+                    "`datetime` and `type` both set the type, write `DateTime` in `type`",
+                );
+            }
+        }
+        if let (Some(flag), Some(_)) = (&self.datetime, &self.datetime64) {
+            cx.error_spanned_by(
+                flag,
+                "`datetime` and `datetime64` both set the date-time type, keep one",
+            );
+        }
+        if let Some(datetime64) = &self.datetime64 {
+            if datetime64.precision > 9 {
+                cx.error_spanned_by(
+                    &datetime64.precision_lit,
+                    "a `DateTime64` precision is from 0 to 9 digits after the second",
+                );
+            }
+            if let Some(tz) = &datetime64.timezone
+                && tz.value().trim().is_empty()
+            {
+                cx.error_spanned_by(tz, "the time zone cannot be empty, e.g. `\"UTC\"`");
+            }
+        }
+        if let Some(codec) = &self.codec
+            && !codec.value().trim().is_empty()
+            && let Err(message) = check_codec(&codec.value())
+        {
+            cx.error_spanned_by(codec, message);
         }
         if let Some(decimal) = &self.decimal {
             if !(1..=76).contains(&decimal.precision) {
@@ -310,6 +545,7 @@ impl Field {
             }
         }
         for (key, value) in [
+            ("column", &self.column),
             ("type", &self.ty),
             ("default", &self.default),
             ("codec", &self.codec),

@@ -1,5 +1,5 @@
-//! Rules across attributes and columns: column names unique and present, engine keys naming real
-//! columns, `ver` only with `ReplacingMergeTree`.
+//! Rules across attributes and columns: column names unique and present, engine keys and index
+//! expressions naming real columns, `ver` only with `ReplacingMergeTree`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +27,14 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
                 if !columns.contains(&name.as_str()) && reported.insert(name.clone()) {
                     unknown_column(cx, lit, &name, key, &columns);
                 }
+            }
+        }
+    }
+    for index in &attrs.indexes {
+        let mut reported = HashSet::new();
+        for name in referenced_columns(&index.expr) {
+            if !columns.contains(&name.as_str()) && reported.insert(name.clone()) {
+                unknown_column(cx, &index.lit, &name, "index", &columns);
             }
         }
     }

@@ -24,6 +24,23 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let settings = opt(attrs.settings.as_ref());
     let forward_query = opt(attrs.forward_query.as_ref());
     let columns = cont.columns.iter().map(column);
+    let tokens = attrs.tokens.iter().map(|(_, name, permission)| {
+        quote! {
+            ::atel_sdk::__private::Token { name: #name, permission: #permission }
+        }
+    });
+    let indexes = attrs.indexes.iter().map(|index| {
+        let (name, expr, kind) = (&index.name, &index.expr, &index.kind);
+        let granularity = index.granularity;
+        quote! {
+            ::atel_sdk::__private::Index {
+                name: #name,
+                expr: #expr,
+                kind: #kind,
+                granularity: #granularity,
+            }
+        }
+    });
     let generics: Vec<String> = input
         .generics
         .type_params()
@@ -55,7 +72,9 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                     ::atel_sdk::__private::DatasourceSchema {
                         name: #name,
                         description: #description,
+                        tokens: ::atel_sdk::__private::Vec::from([#(#tokens),*]),
                         columns: ::atel_sdk::__private::Vec::from([#(#columns),*]),
+                        indexes: ::atel_sdk::__private::Vec::from([#(#indexes),*]),
                         engine: ::atel_sdk::__private::Engine {
                             kind: #kind,
                             sorting_key: #sorting_key,
@@ -132,8 +151,31 @@ fn type_checks(column: &Column<'_>) -> Vec<(TokenStream, String)> {
             format!(
                 "`low_cardinality` cannot apply to `{shown}` (field `{field}`): ClickHouse (and so \
                  Tinybird) accepts `LowCardinality` only of `String` and `FixedString`, maybe \
-                 `Nullable`, in arrays as `Array(LowCardinality(String))`; for a map write \
-                 `type = \"Map(LowCardinality(String), ...)\"`"
+                 `Nullable`, in arrays as `Array(LowCardinality(String))`; for a map's keys write \
+                 `low_cardinality_keys`"
+            ),
+        ));
+    }
+    if attrs.low_cardinality_keys.is_some() {
+        checks.push((
+            quote_spanned!(span=> #shape.has_string_keyed_map()),
+            format!(
+                "`low_cardinality_keys` is for a map with `String` keys (`HashMap<String, V>`, \
+                 `BTreeMap<String, V>`, or a `Vec` of one), field `{field}` is `{shown}`"
+            ),
+        ));
+    }
+    let datetime_key = if attrs.datetime.is_some() {
+        Some("datetime")
+    } else {
+        attrs.datetime64.as_ref().map(|_| "datetime64")
+    };
+    if let Some(key) = datetime_key {
+        checks.push((
+            quote_spanned!(span=> #shape.has_datetime()),
+            format!(
+                "`{key}` is for a `chrono::DateTime<Utc>` or `NaiveDateTime` field (or an `Option`, \
+                 `Vec` or map of them), field `{field}` is `{shown}`"
             ),
         ));
     }
@@ -207,6 +249,8 @@ fn ch_shape(ty: &Ty) -> TokenStream {
 fn column(column: &Column<'_>) -> TokenStream {
     let name = &column.name;
     let attrs = &column.attrs;
+    let default = opt(attrs.default.as_ref());
+    let codec = opt(attrs.codec.as_ref());
     let ty = if let Some(raw) = &attrs.ty {
         let raw = raw.value();
         quote!(::atel_sdk::__private::ChType::Raw(::atel_sdk::__private::String::from(#raw)))
@@ -218,14 +262,56 @@ fn column(column: &Column<'_>) -> TokenStream {
             let (precision, scale) = (decimal.precision, decimal.scale);
             ty = quote!(::atel_sdk::__private::ChType::with_decimal(#ty, #precision, #scale));
         }
+        if let Some(datetime64) = &attrs.datetime64 {
+            let precision = datetime64.precision;
+            let to = if let Some(tz) = &datetime64.timezone {
+                let tz = tz.value();
+                quote!(::atel_sdk::__private::ChType::DateTime64Tz(
+                    #precision,
+                    ::atel_sdk::__private::String::from(#tz)
+                ))
+            } else {
+                quote!(::atel_sdk::__private::ChType::DateTime64(#precision))
+            };
+            ty = quote!(::atel_sdk::__private::ChType::with_datetime(#ty, &#to));
+        }
+        if attrs.datetime.is_some() {
+            ty = quote!(::atel_sdk::__private::ChType::with_datetime(
+                #ty,
+                &::atel_sdk::__private::ChType::DateTime
+            ));
+        }
         if attrs.low_cardinality.is_some() {
             ty = quote!(::atel_sdk::__private::ChType::low_cardinality(#ty));
         }
+        if attrs.low_cardinality_keys.is_some() {
+            ty = quote!(::atel_sdk::__private::ChType::low_cardinality_keys(#ty));
+        }
         ty
     };
-    let json_path = opt(attrs.json_path.as_ref());
-    let default = opt(attrs.default.as_ref());
-    let codec = opt(attrs.codec.as_ref());
+    let json_path = match (&attrs.json_path, &column.key) {
+        (Some(path), _) => opt(Some(path)),
+        // Named apart from its JSON key: the path names the key (`[:]` added for arrays, which only
+        // the type says).
+        (None, Some(key)) if attrs.column.is_some() => {
+            let (path, array_path) = (format!("$.{key}"), format!("$.{key}[:]"));
+            return quote! {
+                {
+                    let ty = #ty;
+                    ::atel_sdk::__private::Column {
+                        name: #name,
+                        json_path: ::core::option::Option::Some(
+                            if ::atel_sdk::__private::ChType::is_array(&ty) { #array_path } else { #path }
+                        ),
+                        ty,
+                        default: #default,
+                        codec: #codec,
+                    }
+                }
+            };
+        }
+        (None, _) => opt(None),
+    };
     quote! {
         ::atel_sdk::__private::Column {
             name: #name,

@@ -7,6 +7,7 @@ mod attr;
 mod case;
 mod check;
 mod chtype;
+mod clause;
 mod expand;
 mod fallback;
 

@@ -34,6 +34,7 @@ fn expands_struct_and_field_attributes() {
                     ::atel_sdk::__private::DatasourceSchema {
                         name: "events",
                         description: ::core::option::Option::None,
+                        tokens: ::atel_sdk::__private::Vec::from([]),
                         columns: ::atel_sdk::__private::Vec::from([
                             ::atel_sdk::__private::Column {
                                 name: "sessionId",
@@ -66,6 +67,7 @@ fn expands_struct_and_field_attributes() {
                                 codec: ::core::option::Option::None,
                             }
                         ]),
+                        indexes: ::atel_sdk::__private::Vec::from([]),
                         engine: ::atel_sdk::__private::Engine {
                             kind: ::core::option::Option::Some("ReplacingMergeTree"),
                             sorting_key: ::core::option::Option::Some("sessionId"),
@@ -104,6 +106,92 @@ fn expands_struct_and_field_attributes() {
         assert!(checks.contains(&condition), "{condition} in {checks}");
     }
     assert_eq!(checks.matches("assert !").count(), 3 * 2 + 1 + 1);
+}
+
+#[test]
+fn expands_indexes_column_names_and_derived_columns() {
+    let input = parse_quote! {
+        #[tinybird(index = "idx_a mapKeys(Attrs) TYPE bloom_filter(0.01) GRANULARITY 4")]
+        struct Row {
+            #[tinybird(column = "At", datetime64(9, "UTC"))]
+            at: Vec<DateTime<Utc>>,
+            #[serde(skip)]
+            #[tinybird(column = "AtSecond", datetime, json_path = "$.at")]
+            at_second: PhantomData<DateTime<Utc>>,
+            #[tinybird(column = "Attrs", low_cardinality_keys)]
+            attrs: Attributes,
+        }
+    };
+    let output = expand(&input).unwrap().to_string();
+    let expected_parts = [
+        quote! {
+            indexes: ::atel_sdk::__private::Vec::from([::atel_sdk::__private::Index {
+                name: "idx_a",
+                expr: "mapKeys(Attrs)",
+                kind: "bloom_filter(0.01)",
+                granularity: 4u32,
+            }]),
+        },
+        // Named apart from its key: the JSON path is the key's, `[:]` if the type is an array.
+        quote! {
+            {
+                let ty = ::atel_sdk::__private::ChType::with_datetime(
+                    <Vec<DateTime<Utc>> as ::atel_sdk::__private::ColumnType>::ch_type(),
+                    &::atel_sdk::__private::ChType::DateTime64Tz(
+                        9u8,
+                        ::atel_sdk::__private::String::from("UTC")
+                    )
+                );
+                ::atel_sdk::__private::Column {
+                    name: "At",
+                    json_path: ::core::option::Option::Some(
+                        if ::atel_sdk::__private::ChType::is_array(&ty) { "$.at[:]" } else { "$.at" }
+                    ),
+                    ty,
+                    default: ::core::option::Option::None,
+                    codec: ::core::option::Option::None,
+                }
+            }
+        },
+        // Skipped by serde, so only a column because `json_path` says where its value comes from.
+        quote! {
+            ::atel_sdk::__private::Column {
+                name: "AtSecond",
+                ty: ::atel_sdk::__private::ChType::with_datetime(
+                    <PhantomData<DateTime<Utc>> as ::atel_sdk::__private::ColumnType>::ch_type(),
+                    &::atel_sdk::__private::ChType::DateTime
+                ),
+                json_path: ::core::option::Option::Some("$.at"),
+                default: ::core::option::Option::None,
+                codec: ::core::option::Option::None,
+            }
+        },
+        quote! {
+            let ty = ::atel_sdk::__private::ChType::low_cardinality_keys(
+                <Attributes as ::atel_sdk::__private::ColumnType>::ch_type()
+            );
+        },
+    ];
+    // `>>` prints as one token or two depending on how it was made: compare without spaces.
+    let squeeze = |text: String| text.replace(' ', "");
+    let output = squeeze(output);
+    for part in expected_parts {
+        let part = squeeze(part.to_string());
+        assert!(output.contains(&part), "{part}\nin\n{output}");
+    }
+    let shape =
+        |ty: TokenStream| quote!(<#ty as ::atel_sdk::__private::ColumnType>::SHAPE).to_string();
+    for condition in [
+        format!("{} . has_datetime ()", shape(quote!(Vec<DateTime<Utc>>))),
+        format!(
+            "{} . has_datetime ()",
+            shape(quote!(PhantomData<DateTime<Utc>>))
+        ),
+        format!("{} . has_string_keyed_map ()", shape(quote!(Attributes))),
+    ] {
+        let condition = squeeze(condition);
+        assert!(output.contains(&condition), "{condition} in {output}");
+    }
 }
 
 #[test]
@@ -158,13 +246,15 @@ fn errors_are_collected_in_one_result() {
         messages,
         [
             "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
-             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`",
+             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`, `index`, \
+             `token`",
             "expected a string literal for `name`, e.g. `name = \"...\"`",
             "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
              `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \
              `VersionedCollapsingMergeTree`, `Null`",
-            "unknown tinybird field attribute `lowcard`, expected one of `type`, `low_cardinality`, \
-             `decimal`, `json_path`, `default`, `codec`, `skip`",
+            "unknown tinybird field attribute `lowcard`, expected one of `column`, `type`, \
+             `low_cardinality`, `low_cardinality_keys`, `decimal`, `datetime64`, `datetime`, \
+             `json_path`, `default`, `codec`, `skip`",
             "`codec` cannot be empty",
         ]
     );

@@ -32,6 +32,8 @@ pub(crate) struct Field<'a> {
     pub(crate) name: String,
     /// `Option<...>`, written as such.
     pub(crate) optional: bool,
+    /// How the typed call takes the field: an argument of the method, or a setter of the call.
+    pub(crate) call: CallArg<'a>,
     pub(crate) default: Option<(Expr, Literal)>,
     /// The `required` flag, for spans.
     pub(crate) required: Option<TokenStream>,
@@ -39,11 +41,25 @@ pub(crate) struct Field<'a> {
     pub(crate) description: Option<String>,
 }
 
-/// What the expansion needs beyond the model, all present: there is no endpoint without them.
+/// How the typed call (`client.method(args).setter(v).await`) takes one field.
+pub(crate) struct CallArg<'a> {
+    /// A method argument (neither `Option` nor defaulted: the call needs it), else a setter.
+    pub(crate) positional: bool,
+    /// The type the argument or setter takes: the field's, or `T` of an `Option<T>` (wrapped in `Some`).
+    pub(crate) ty: &'a Type,
+    /// That type is `String`: taken as `impl Into<String>`, so `"text"` works too.
+    pub(crate) into_string: bool,
+}
+
+/// What the expansion needs beyond the model, all present: there is no pipe without them.
 pub(crate) struct Endpoint<'a> {
     pub(crate) name: &'a LitStr,
-    pub(crate) output: &'a Type,
-    pub(crate) method: &'a Ident,
+    /// `Pipe::Output`: the endpoint's row type; `()` (`None`) for the other kinds, which are not
+    /// queried.
+    pub(crate) output: Option<&'a Type>,
+    /// The typed call's method: endpoints only.
+    pub(crate) method: Option<&'a Ident>,
+    pub(crate) kind: attr::Kind<'a>,
 }
 
 impl<'a> Pipe<'a> {
@@ -67,7 +83,10 @@ impl<'a> Pipe<'a> {
             .iter()
             .filter_map(|field| Field::from_ast(cx, field))
             .collect();
-        let method = method_ident(cx, &attrs);
+        let method = match attrs.kind() {
+            attr::Kind::Endpoint => method_ident(cx, &attrs),
+            _ => None,
+        };
         // (`ItemStruct` is not `Clone` without syn's `clone-impls`.)
         let mut item: ItemStruct = syn::parse_quote!(#original);
         for field in &mut item.fields {
@@ -82,12 +101,25 @@ impl<'a> Pipe<'a> {
         }
     }
 
-    /// The endpoint's name, output and method, when all three are known.
+    /// The pipe's name, kind, and for an endpoint its output and method, when all are known.
     pub(crate) fn endpoint(&self) -> Option<Endpoint<'_>> {
+        let kind = self.attrs.kind();
+        let (output, method) = match kind {
+            attr::Kind::Endpoint => (
+                Some(self.attrs.output.as_ref()?),
+                Some(self.method.as_ref()?),
+            ),
+            attr::Kind::Copy(copy) => {
+                copy.target.as_ref()?;
+                (None, None)
+            }
+            attr::Kind::Materialized(_) | attr::Kind::Sink(_) => (None, None),
+        };
         Some(Endpoint {
             name: self.attrs.name.as_ref()?,
-            output: self.attrs.output.as_ref()?,
-            method: self.method.as_ref()?,
+            output,
+            method,
+            kind,
         })
     }
 }
@@ -105,11 +137,19 @@ impl<'a> Field<'a> {
             attrs.description.as_ref().map(LitStr::value).or_else(|| {
                 (!attrs.docs.is_empty()).then(|| attrs.docs.join(" ").trim().to_owned())
             });
+        let optional = attr::is_option(&field.ty);
+        let taken = attr::option_inner(&field.ty).unwrap_or(&field.ty);
+        let call = CallArg {
+            positional: !optional && attrs.default.is_none(),
+            ty: taken,
+            into_string: attr::is_string(taken),
+        };
         Some(Self {
             ident,
             ty: &field.ty,
             name,
-            optional: attr::is_option(&field.ty),
+            optional,
+            call,
             default: attrs.default,
             required: attrs.required,
             description,

@@ -20,8 +20,51 @@ use crate::meta::{self, Grammar, flag_value, is_resource_name, string_value};
 /// `#[pipe(...)]`.
 const PIPE: Grammar = Grammar {
     what: "pipe attribute",
-    keys: &["name", "description", "output", "method", "node"],
+    keys: &[
+        "name",
+        "description",
+        "output",
+        "method",
+        "node",
+        "materialized",
+        "copy",
+        "sink",
+        "token",
+    ],
 };
+
+/// `copy(...)` in `#[pipe(...)]`.
+const COPY: Grammar = Grammar {
+    what: "copy attribute",
+    keys: &["target", "schedule", "mode"],
+};
+
+/// `sink(...)` in `#[pipe(...)]`: each key is one `EXPORT_*` line of the pipe.
+const SINK: Grammar = Grammar {
+    what: "sink attribute",
+    keys: &[
+        "connection",
+        "bucket_uri",
+        "file_template",
+        "format",
+        "compression",
+        "write_strategy",
+        "kafka_topic",
+        "schedule",
+    ],
+};
+
+/// The `EXPORT_*` directive of each `sink(...)` key, in the order the datafile lists them.
+pub(crate) const SINK_DIRECTIVES: &[(&str, &str)] = &[
+    ("connection", "EXPORT_CONNECTION_NAME"),
+    ("kafka_topic", "EXPORT_KAFKA_TOPIC"),
+    ("bucket_uri", "EXPORT_BUCKET_URI"),
+    ("file_template", "EXPORT_FILE_TEMPLATE"),
+    ("format", "EXPORT_FORMAT"),
+    ("compression", "EXPORT_COMPRESSION"),
+    ("write_strategy", "EXPORT_WRITE_STRATEGY"),
+    ("schedule", "EXPORT_SCHEDULE"),
+];
 
 /// `node(...)` in `#[pipe(...)]`.
 const NODE: Grammar = Grammar {
@@ -43,8 +86,37 @@ pub(crate) struct Pipe {
     pub(crate) output: Option<Type>,
     pub(crate) method: Option<LitStr>,
     pub(crate) nodes: Vec<Node>,
+    /// `materialized = TargetDatasource`.
+    pub(crate) materialized: Option<Type>,
+    pub(crate) copy: Option<Copy>,
+    pub(crate) sink: Option<Sink>,
+    /// `token = "name"` (repeatable): a token with READ access to this pipe.
+    pub(crate) tokens: Vec<LitStr>,
     /// Every key written, whatever its value: a key with a bad value is reported as such, not as missing.
     written: BTreeSet<String>,
+}
+
+/// `copy(target = TargetDatasource, schedule = "...", mode = "append" | "replace")`.
+pub(crate) struct Copy {
+    pub(crate) span: Span,
+    pub(crate) target: Option<Type>,
+    /// A cron expression or `@on-demand`.
+    pub(crate) schedule: Option<LitStr>,
+    pub(crate) mode: Option<LitStr>,
+}
+
+/// `sink(connection = "...", ...)`: the `EXPORT_*` settings, by key of [`SINK_DIRECTIVES`].
+pub(crate) struct Sink {
+    pub(crate) settings: Vec<(&'static str, LitStr)>,
+}
+
+/// What a pipe is, from its attribute.
+pub(crate) enum Kind<'a> {
+    /// `output = Row`: an endpoint.
+    Endpoint,
+    Materialized(&'a Type),
+    Copy(&'a Copy),
+    Sink(&'a Sink),
 }
 
 /// `node(name = "...", description = "...", sql = "..." | sql_file = "...")`.
@@ -97,6 +169,44 @@ impl Pipe {
                     meta::value(cx, meta, "RowType", "a type")
                 })?,
                 "node" => this.nodes.extend(Node::from_ast(cx, &meta)?),
+                "materialized" => PIPE.read(cx, &meta, &mut this.materialized, |cx, meta| {
+                    meta::value(cx, meta, "TargetDatasource", "a type")
+                })?,
+                "copy" => {
+                    if let Some(copy) = Copy::from_ast(cx, &meta)? {
+                        if this.copy.is_some() {
+                            cx.error_spanned_by(&meta.path, "duplicate pipe attribute `copy`");
+                        } else {
+                            this.copy = Some(copy);
+                        }
+                    }
+                }
+                "sink" => {
+                    if let Some(sink) = Sink::from_ast(cx, &meta)? {
+                        if this.sink.is_some() {
+                            cx.error_spanned_by(&meta.path, "duplicate pipe attribute `sink`");
+                        } else {
+                            this.sink = Some(sink);
+                        }
+                    }
+                }
+                "token" => {
+                    if let Some(name) = string_value(cx, &meta)? {
+                        if name.value().is_empty() || name.value().contains(['"', '\n']) {
+                            cx.error_spanned_by(
+                                &name,
+                                "a token name is a non-empty line without `\"`",
+                            );
+                        } else if this.tokens.iter().any(|t| t.value() == name.value()) {
+                            cx.error_spanned_by(
+                                &name,
+                                format!("duplicate token `{}`", name.value()),
+                            );
+                        } else {
+                            this.tokens.push(name);
+                        }
+                    }
+                }
                 _ => PIPE.unknown_key(cx, &meta)?,
             }
             this.written.insert(key);
@@ -124,10 +234,55 @@ impl Pipe {
             ),
             Some(_) => {}
         }
-        if !self.written.contains("output") {
+        let kinds: Vec<&str> = ["materialized", "copy", "sink"]
+            .into_iter()
+            .filter(|key| self.written.contains(*key))
+            .collect();
+        if kinds.len() > 1 {
             cx.syn_error(syn::Error::new(
                 call_site,
+                format!(
+                    "a pipe is one of an endpoint, `materialized`, `copy` or `sink`, not {}",
+                    kinds
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            ));
+        }
+        match (kinds.first().copied(), self.written.contains("output")) {
+            (None, false) => cx.syn_error(syn::Error::new(
+                call_site,
                 "missing `output = RowType` in `#[pipe(...)]`: the type of one row of the endpoint",
+            )),
+            (Some(kind @ ("materialized" | "copy")), true) => {
+                let span = self
+                    .output
+                    .as_ref()
+                    .map_or(call_site, syn::spanned::Spanned::span);
+                cx.syn_error(syn::Error::new(
+                    span,
+                    format!("a `{kind}` pipe writes rows of its target datasource: drop `output`"),
+                ));
+            }
+            (Some("sink"), true) => {
+                let span = self
+                    .output
+                    .as_ref()
+                    .map_or(call_site, syn::spanned::Spanned::span);
+                cx.syn_error(syn::Error::new(
+                    span,
+                    "a `sink` pipe exports its rows to a connection: drop `output`",
+                ));
+            }
+            _ => {}
+        }
+        if self.method.is_some() && !kinds.is_empty() {
+            let lit = self.method.as_ref().map_or(call_site, LitStr::span);
+            cx.syn_error(syn::Error::new(
+                lit,
+                "only endpoints have a typed call: drop `method`",
             ));
         }
         if !self.written.contains("node") {
@@ -159,6 +314,146 @@ impl Pipe {
                 ));
             }
         }
+    }
+}
+
+impl Pipe {
+    /// What the pipe is; an endpoint unless `materialized`, `copy` or `sink` says otherwise.
+    pub(crate) fn kind(&self) -> Kind<'_> {
+        if let Some(target) = &self.materialized {
+            Kind::Materialized(target)
+        } else if let Some(copy) = &self.copy {
+            Kind::Copy(copy)
+        } else if let Some(sink) = &self.sink {
+            Kind::Sink(sink)
+        } else {
+            Kind::Endpoint
+        }
+    }
+}
+
+impl Copy {
+    /// Reads `copy(...)`; `None` (reported) when `copy` is not followed by a list.
+    fn from_ast(cx: &mut Ctxt, copy: &ParseNestedMeta<'_>) -> syn::Result<Option<Self>> {
+        if !copy.input.peek(syn::token::Paren) {
+            meta::skip_value(copy)?;
+            cx.error_spanned_by(
+                &copy.path,
+                "expected `copy(target = TargetDatasource, schedule = \"...\", mode = \"append\")`",
+            );
+            return Ok(None);
+        }
+        let mut this = Self {
+            span: copy.path.span(),
+            target: None,
+            schedule: None,
+            mode: None,
+        };
+        let result = copy.parse_nested_meta(|meta| {
+            match meta::key_name(&meta.path).as_str() {
+                "target" => COPY.read(cx, &meta, &mut this.target, |cx, meta| {
+                    meta::value(cx, meta, "TargetDatasource", "a type")
+                })?,
+                "schedule" => COPY.read(cx, &meta, &mut this.schedule, string_value)?,
+                "mode" => COPY.read(cx, &meta, &mut this.mode, string_value)?,
+                _ => COPY.unknown_key(cx, &meta)?,
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.syn_error(error);
+            return Ok(Some(this));
+        }
+        if this.target.is_none() {
+            cx.syn_error(syn::Error::new(
+                this.span,
+                "missing `target = TargetDatasource` in `copy(...)`",
+            ));
+        }
+        if let Some(mode) = &this.mode
+            && !matches!(mode.value().as_str(), "append" | "replace")
+        {
+            cx.error_spanned_by(mode, "expected `mode = \"append\"` or `\"replace\"`");
+        }
+        if let Some(schedule) = &this.schedule {
+            check_schedule(cx, schedule);
+        }
+        Ok(Some(this))
+    }
+}
+
+impl Sink {
+    /// Reads `sink(...)`; `None` (reported) when `sink` is not followed by a list.
+    fn from_ast(cx: &mut Ctxt, sink: &ParseNestedMeta<'_>) -> syn::Result<Option<Self>> {
+        if !sink.input.peek(syn::token::Paren) {
+            meta::skip_value(sink)?;
+            cx.error_spanned_by(&sink.path, "expected `sink(connection = \"...\", ...)`");
+            return Ok(None);
+        }
+        let mut slots: Vec<Option<LitStr>> = SINK_DIRECTIVES.iter().map(|_| None).collect();
+        let result = sink.parse_nested_meta(|meta| {
+            let key = meta::key_name(&meta.path);
+            match SINK_DIRECTIVES.iter().position(|(k, _)| *k == key) {
+                Some(i) => match slots.get_mut(i) {
+                    Some(slot) => SINK.read(cx, &meta, slot, string_value)?,
+                    None => SINK.unknown_key(cx, &meta)?,
+                },
+                None => SINK.unknown_key(cx, &meta)?,
+            }
+            Ok(())
+        });
+        let span = sink.path.span();
+        let settings: Vec<(&'static str, LitStr)> = SINK_DIRECTIVES
+            .iter()
+            .zip(slots)
+            .filter_map(|((key, _), value)| Some((*key, value?)))
+            .collect();
+        if let Err(error) = result {
+            cx.syn_error(error);
+            return Ok(Some(Self { settings }));
+        }
+        let has = |key: &str| settings.iter().any(|(k, _)| *k == key);
+        if !has("connection") {
+            cx.syn_error(syn::Error::new(
+                span,
+                "missing `connection = \"...\"` in `sink(...)`: the Kafka or S3/GCS connection it exports to",
+            ));
+        }
+        let bucket = has("bucket_uri") || has("file_template");
+        if has("kafka_topic") == bucket {
+            cx.syn_error(syn::Error::new(
+                span,
+                "a sink exports to `kafka_topic = \"...\"` or to `bucket_uri` and `file_template`, one of the two",
+            ));
+        } else if bucket && !(has("bucket_uri") && has("file_template")) {
+            cx.syn_error(syn::Error::new(
+                span,
+                "a bucket sink needs both `bucket_uri` and `file_template`",
+            ));
+        }
+        for (key, value) in &settings {
+            match *key {
+                "format" if !matches!(value.value().as_str(), "csv" | "ndjson" | "parquet") => cx
+                    .error_spanned_by(
+                        value,
+                        "expected `format = \"csv\"`, `\"ndjson\"` or `\"parquet\"`",
+                    ),
+                "schedule" => check_schedule(cx, value),
+                _ => {}
+            }
+        }
+        Ok(Some(Self { settings }))
+    }
+}
+
+/// `@on-demand` or a five-field cron expression.
+fn check_schedule(cx: &mut Ctxt, schedule: &LitStr) {
+    let text = schedule.value();
+    if text != "@on-demand" && text.split_whitespace().count() != 5 {
+        cx.error_spanned_by(
+            schedule,
+            "expected `\"@on-demand\"` or a cron expression of five fields, as in `\"0 * * * *\"`",
+        );
     }
 }
 
@@ -328,14 +623,31 @@ pub(crate) fn dedent(text: &str) -> String {
 
 /// `Option<...>` (also `std::option::Option<...>`), by its last path segment.
 pub(crate) fn is_option(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "Option")
+}
+
+/// `T` of `Option<T>`, as written.
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    let segment = last_segment(ty).filter(|segment| segment.ident == "Option")?;
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+/// `String` (or `std::string::String`), as written.
+pub(crate) fn is_string(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "String" && segment.arguments.is_none())
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|segment| segment.ident == "Option"),
-        Type::Group(group) => is_option(&group.elem),
-        _ => false,
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        Type::Group(group) => last_segment(&group.elem),
+        _ => None,
     }
 }
 

@@ -23,11 +23,10 @@ pub(crate) fn fallback(pipe: &Pipe<'_>, params: &[Param], error: &syn::Error) ->
         .as_ref()
         .map(syn::LitStr::value)
         .unwrap_or_default();
-    let body = quote!(async { ::core::unimplemented!() });
     let ext = pipe
         .method
         .as_ref()
-        .map(|method| ext_trait_with(item, &name, output, method, &pipe.fields, &body));
+        .map(|method| ext_trait_with(item, &name, &quote!(#output), method, &pipe.fields, false));
     let fits = fit_checks(&pipe.fields, params);
     quote! {
         #errors

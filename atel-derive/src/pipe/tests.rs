@@ -79,6 +79,8 @@ fn expands_impl_checks_and_typed_method() {
                             description: ::core::option::Option::None,
                         }
                     ]),
+                    kind: ::atel_sdk::__private::PipeKind::Endpoint,
+                    tokens: ::atel_sdk::__private::Vec::from([]),
                 }
             }
         }
@@ -102,21 +104,62 @@ fn expands_impl_checks_and_typed_method() {
 
         #[doc = "The typed call of the `usage` pipe: `client.usage(…).await` returns its rows."]
         pub trait UsageExt {
-            #[doc = "Queries the `usage` endpoint with these params ([`Usage`])."]
+            #[doc = "Queries the `usage` endpoint: set optional params on the returned [`UsageCall`], then `.await` it."]
             #[allow(clippy::too_many_arguments)]
-            fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>,
-            > + ::core::marker::Send;
+            fn usage(&self) -> UsageCall<'_>;
         }
 
         #[automatically_derived]
         impl UsageExt for ::atel_sdk::__private::TinybirdClient {
             #[allow(clippy::too_many_arguments)]
-            fn usage(&self, days: u16, m: Option<String>) -> impl ::core::future::Future<
-                Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>,
-            > + ::core::marker::Send {
-                let params = Usage { days, m };
-                async move { ::atel_sdk::__private::TinybirdClient::query(self, &params).await }
+            fn usage(&self) -> UsageCall<'_> {
+                UsageCall { client: self, params: Usage { days: 7, m: ::core::option::Option::None } }
+            }
+        }
+
+        #[doc = "A call of the `usage` endpoint with its params ([`Usage`]); `.await` runs it."]
+        #[must_use = "a pipe call does nothing until it is awaited"]
+        pub struct UsageCall<'a> {
+            client: &'a ::atel_sdk::__private::TinybirdClient,
+            params: Usage,
+        }
+
+        #[automatically_derived]
+        impl UsageCall<'_> {
+            #[doc = "`days`: Window."]
+            pub fn days(mut self, value: u16) -> Self {
+                self.params.days = value;
+                self
+            }
+            #[doc = "`m` (not sent unless set)."]
+            pub fn m(mut self, value: impl ::core::convert::Into<::atel_sdk::__private::String>) -> Self {
+                self.params.m = ::core::option::Option::Some(::core::convert::Into::into(value));
+                self
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::fmt::Debug for UsageCall<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(::core::stringify!(UsageCall))
+                    .field("pipe", &"usage")
+                    .finish_non_exhaustive()
+            }
+        }
+
+        #[automatically_derived]
+        impl<'a> ::core::future::IntoFuture for UsageCall<'a> {
+            type Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>;
+            type IntoFuture = ::core::pin::Pin<::atel_sdk::__private::Box<
+                dyn ::core::future::Future<
+                    Output = ::core::result::Result<::atel_sdk::__private::Vec<Row>, ::atel_sdk::__private::Error>
+                > + ::core::marker::Send + 'a,
+            >>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                ::atel_sdk::__private::Box::pin(async move {
+                    ::atel_sdk::__private::TinybirdClient::query(self.client, &self.params).await
+                })
             }
         }
     };
@@ -143,7 +186,7 @@ fn errors_are_collected_and_the_struct_survives() {
     assert_eq!(
         messages(&tokens),
         [
-            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`",
+            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`, `materialized`, `copy`, `sink`, `token`",
             "node `endpoint` uses templates, so its SQL must start with a `%` line",
             "`days` defaults to `1` here but has no default in the SQL: add it there, as in `Int32(days, ...)`",
             "field `unused` is not a param of any node: no node's SQL reads `unused`",
@@ -202,7 +245,7 @@ fn a_bad_value_is_reported_and_the_list_read_on() {
             r#"expected a string literal for `sql`, e.g. `sql = "..."`"#,
             "unknown pipe node attribute `sqll`, expected one of `name`, `description`, `sql`, `sql_file`",
             r#"expected `method = "..."`"#,
-            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`",
+            "unknown pipe attribute `colour`, expected one of `name`, `description`, `output`, `method`, `node`, `materialized`, `copy`, `sink`, `token`",
             "expected a literal default: a number, a string or a bool",
             "`required` is a flag and takes no value, write `required` alone",
             r#"expected `rename = "..."`"#,

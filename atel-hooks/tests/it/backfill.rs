@@ -144,7 +144,11 @@ async fn backfill_counts_every_request_once_after_the_hooks_and_twice_over() {
 
     let expected = independent_dedupe(&projects(&sandbox));
     assert_eq!(expected.requests, 8 + 9, "{expected:?}");
-    let models = client.cost_by_model(DAYS).await.expect("cost_by_model");
+    let models = client
+        .cost_by_model()
+        .days(DAYS)
+        .await
+        .expect("cost_by_model");
     assert_eq!(models.len(), 1, "{models:?}");
     let model = &models[0];
     assert_eq!(
@@ -174,7 +178,8 @@ async fn backfill_counts_every_request_once_after_the_hooks_and_twice_over() {
     // Per session: the fork tree's two sessions cost what Claude Code said the fork cost in all
     // (0.112418, cumulative over the parent), the main session what it said for that run.
     let sessions = client
-        .session_overview(None, DAYS)
+        .session_overview()
+        .days(DAYS)
         .await
         .expect("session_overview");
     let cost_of = |id: &str| {
@@ -200,7 +205,8 @@ async fn backfill_counts_every_request_once_after_the_hooks_and_twice_over() {
     // Two subagent runs (the main session's, recorded by the hooks too, and the fork parent's),
     // each once, with the tokens of their transcripts.
     let agents = client
-        .agent_usage_summary(DAYS)
+        .agent_usage_summary()
+        .days(DAYS)
         .await
         .expect("agent_usage_summary");
     assert_eq!(agents.len(), 1, "{agents:?}");

@@ -182,7 +182,11 @@ async fn hundreds_of_events_through_every_fault_lose_nothing_and_barely_amplify(
         .expect("distinct ids")["data"][0]["n"]
         .as_u64();
     assert_eq!(ids, Some(total));
-    let skills = client.skill_frequency(7).await.expect("skill_frequency");
+    let skills = client
+        .skill_frequency()
+        .days(7)
+        .await
+        .expect("skill_frequency");
     assert_eq!(skills.len(), 1, "{skills:?}");
     assert_eq!(
         (

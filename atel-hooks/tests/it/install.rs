@@ -184,3 +184,144 @@ fn the_repositorys_settings_are_what_install_writes() {
         "regenerate .claude/settings.json with `atel-hooks install --project . --command '{command}'`"
     );
 }
+
+#[test]
+fn install_otel_adds_the_env_block_to_the_user_settings_and_the_receiver_hook_keeping_the_users_values()
+ {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let project = sandbox.root.path().join("project");
+    let settings = project.join(".claude/settings.json");
+    // Claude Code reads CLAUDE_CODE_ENABLE_TELEMETRY and OTEL_* only from the user's settings.
+    let user = sandbox.home().join(".claude/settings.json");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    std::fs::write(
+        &user,
+        r#"{"env": {"OTEL_LOGS_EXPORT_INTERVAL": "1000", "FOO": "1"}, "model": "opus"}"#,
+    )
+    .unwrap();
+    let dir = project.to_str().unwrap();
+    let args = [
+        "install",
+        "--project",
+        dir,
+        "--otel",
+        "--listen",
+        "127.0.0.1:14318",
+        "--command",
+        "/opt/atel-hooks hook --otel 127.0.0.1:14318",
+    ];
+    let run = sandbox.run(&args, b"");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("7 hooks added, 0 updated, 0 already there"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("7 telemetry settings added to \"env\", 0 already there"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("OTEL_LOGS_EXPORT_INTERVAL=\"1000\""),
+        "{run:?}"
+    );
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert!(after.get("env").is_none(), "no env in the project: {after}");
+    assert_eq!(
+        after["hooks"]["UserPromptSubmit"],
+        json!([{"hooks": [{"type": "command", "command": "/opt/atel-hooks hook --otel 127.0.0.1:14318", "timeout": 5, "async": true}]}])
+    );
+    let user_after: Value = serde_json::from_str(&std::fs::read_to_string(&user).unwrap()).unwrap();
+    assert_eq!(user_after["model"], "opus");
+    assert!(
+        user_after.get("hooks").is_none(),
+        "no hooks in the user file: {user_after}"
+    );
+    assert_eq!(
+        user_after["env"],
+        json!({
+            "OTEL_LOGS_EXPORT_INTERVAL": "1000",
+            "FOO": "1",
+            "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+            "OTEL_METRICS_EXPORTER": "otlp",
+            "OTEL_LOGS_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:14318",
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "delta",
+            "OTEL_METRIC_EXPORT_INTERVAL": "60000"
+        })
+    );
+    let (text, user_text) = (
+        std::fs::read_to_string(&settings).unwrap(),
+        std::fs::read_to_string(&user).unwrap(),
+    );
+    let again = sandbox.run(&args, b"");
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(
+        again
+            .stdout
+            .contains("0 hooks added, 0 updated, 7 already there"),
+        "{again:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&user).unwrap(), user_text);
+}
+
+#[test]
+fn install_otel_collector_writes_the_collector_config_and_no_receiver_hook() {
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let project = sandbox.root.path().join("project");
+    let config = sandbox.root.path().join("otelcol.yaml");
+    let run = sandbox.run(
+        &[
+            "install",
+            "--project",
+            project.to_str().unwrap(),
+            "--otel",
+            "--collector",
+            config.to_str().unwrap(),
+            "--command",
+            "/opt/atel-hooks hook",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    assert!(yaml.contains("endpoint: 127.0.0.1:4318"), "{yaml}");
+    assert!(yaml.contains("token: ${env:TINYBIRD_TOKEN}"), "{yaml}");
+    let after: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    let user: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.home().join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        user["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://127.0.0.1:4318"
+    );
+    assert!(after["hooks"].get("UserPromptSubmit").is_none(), "{after}");
+    assert_eq!(
+        after["hooks"]["SessionStart"][0]["hooks"][0]["command"],
+        "/opt/atel-hooks hook"
+    );
+}
+
+#[test]
+fn a_hook_with_otel_leaves_a_running_listener_alone_and_prints_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let sandbox = Sandbox::new("http://127.0.0.1:9");
+    let payload =
+        json!({"session_id": "s1", "hook_event_name": "UserPromptSubmit", "prompt": "hi"});
+    let run = sandbox.run(&["hook", "--otel", &addr], payload.to_string().as_bytes());
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout, "",
+        "UserPromptSubmit's stdout would reach Claude"
+    );
+    assert_eq!(run.stderr, "", "{run:?}");
+    assert!(!sandbox.state().join("otel.log").exists());
+}

@@ -38,7 +38,8 @@ async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers
     // The subagent made calls 2 and 4 of the fake API (input 100+n, output 30+n, cache read
     // 5000+100n, cache write 2000+10n) on claude-opus-5-5 ($4 / $20 / $0.20 / $5 per MTok).
     let agents = client
-        .agent_usage_summary(DAYS)
+        .agent_usage_summary()
+        .days(DAYS)
         .await
         .expect("agent_usage_summary");
     assert_eq!(agents.len(), 1, "{agents:?}");
@@ -58,7 +59,11 @@ async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers
         f64::from(206 * 4 + 66 * 20) / 1e6 + 10_600.0 * 0.2 / 1e6 + 4_060.0 * 5.0 / 1e6;
     assert!(close(agent.est_cost_usd, subagent_cost), "{agent:?}");
 
-    let skills = client.skill_frequency(DAYS).await.expect("skill_frequency");
+    let skills = client
+        .skill_frequency()
+        .days(DAYS)
+        .await
+        .expect("skill_frequency");
     assert_eq!(skills.len(), 1);
     assert_eq!(
         (
@@ -77,7 +82,11 @@ async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers
     )
     .expect("claude-result.json is JSON");
     let claude_total = result["total_cost_usd"].as_f64().expect("total_cost_usd");
-    let models = client.cost_by_model(DAYS).await.expect("cost_by_model");
+    let models = client
+        .cost_by_model()
+        .days(DAYS)
+        .await
+        .expect("cost_by_model");
     assert_eq!(models.len(), 1, "{models:?}");
     let model = &models[0];
     assert_eq!(model.model, "claude-opus-5-5");
@@ -92,7 +101,9 @@ async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers
     );
 
     let sessions = client
-        .session_overview(Some(SESSION.to_owned()), DAYS)
+        .session_overview()
+        .session_id(SESSION)
+        .days(DAYS)
         .await
         .expect("session_overview");
     assert_eq!(sessions.len(), 1);
@@ -105,7 +116,8 @@ async fn a_recorded_session_through_hooks_and_pipes_matches_claude_codes_numbers
     assert!(close(session.total_cost_usd, claude_total));
 
     let insights = client
-        .optimization_insights(DAYS)
+        .optimization_insights()
+        .days(DAYS)
         .await
         .expect("optimization_insights");
     assert_eq!(
@@ -205,7 +217,11 @@ async fn a_forked_session_counts_its_parents_requests_once() {
         .expect("a count");
     assert!(raw >= 9, "{raw} raw rows");
 
-    let models = client.cost_by_model(DAYS).await.expect("cost_by_model");
+    let models = client
+        .cost_by_model()
+        .days(DAYS)
+        .await
+        .expect("cost_by_model");
     assert_eq!(models.len(), 1, "{models:?}");
     let model = &models[0];
     // Claude Code's modelUsage for the fork: 947 input and 317 output tokens over the 9 requests.
@@ -231,7 +247,8 @@ async fn a_forked_session_counts_its_parents_requests_once() {
         .as_str()
         .expect("parent session id");
     let sessions = client
-        .session_overview(None, DAYS)
+        .session_overview()
+        .days(DAYS)
         .await
         .expect("session_overview");
     let cost_of = |id: &str| {
@@ -270,7 +287,11 @@ async fn a_resumed_session_sends_only_its_new_requests() {
     let base: String = full.split_inclusive('\n').take(54).collect();
     std::fs::write(&main, &base).expect("write the base transcript");
     hook_ok(&sandbox, &end);
-    let before = client.cost_by_model(DAYS).await.expect("cost_by_model");
+    let before = client
+        .cost_by_model()
+        .days(DAYS)
+        .await
+        .expect("cost_by_model");
     assert_eq!(before.iter().map(|m| m.request_count).sum::<u64>(), 8);
 
     std::fs::write(&main, &full).expect("write the resumed transcript");
@@ -278,7 +299,11 @@ async fn a_resumed_session_sends_only_its_new_requests() {
         hook_ok(&sandbox, payload);
     }
     hook_ok(&sandbox, &end);
-    let models = client.cost_by_model(DAYS).await.expect("cost_by_model");
+    let models = client
+        .cost_by_model()
+        .days(DAYS)
+        .await
+        .expect("cost_by_model");
     assert_eq!(models.len(), 1, "{models:?}");
     let claude_total = resume_fork_total("resume");
     assert_eq!(models[0].request_count, 9);

@@ -37,7 +37,12 @@ ENGINE_SORTING_KEY \"timestamp\"
 ";
 
 /// One HTTP/1.1 request; the status and the body.
-fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+pub(crate) fn post(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -59,12 +64,12 @@ fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, 
     (status, answer[split + 4..].to_vec())
 }
 
-fn free_addr() -> String {
+pub(crate) fn free_addr() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().to_string()
 }
 
-fn wait_for_port(addr: &str) {
+pub(crate) fn wait_for_port(addr: &str) {
     let start = Instant::now();
     while TcpStream::connect(addr).is_err() {
         assert!(

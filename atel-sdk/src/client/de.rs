@@ -24,6 +24,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serializer};
 
 /// Deserializes JSON text the way the client decodes rows: numbers may be written as strings, and
 /// are read from their text, so an `u64`, an `i128` or a `rust_decimal::Decimal` is exact.
@@ -146,6 +147,197 @@ pub mod option_datetime {
     }
 }
 
+/// `#[serde(with = "atel_sdk::client::de::DateTime64::<P>")]`: a date-time column of precision `P` (0 to
+/// 9), as `#[tinybird(datetime64(P))]` declares it, written with exactly `P` digits after the second.
+///
+/// Writes ClickHouse's own text, UTC: `2024-06-23 16:00:00.500000000` at `P = 9`,
+/// `2024-06-23 16:00:00` at `P = 0` (digits past `P` are truncated, as ClickHouse does). It is what a
+/// `DateTime64(P)` column gives back in a `FORMAT JSON` answer, so a value round-trips unchanged, and
+/// every `date_time_input_format` reads it. Reads that text at any precision, or RFC 3339
+/// (`2024-06-23T16:00:00.5Z`, what the OpenTelemetry Collector's Tinybird exporter sends).
+///
+/// Works for `DateTime<Utc>` and `NaiveDateTime` fields, and `Option`s and `Vec`s of them
+/// (`Array(DateTime64(9))`):
+///
+/// ```
+/// use atel_sdk::client::de::DateTime64;
+/// use chrono::{DateTime, TimeZone, Utc};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Point {
+///     #[serde(with = "DateTime64::<9>")]
+///     at: DateTime<Utc>,
+///     #[serde(with = "DateTime64::<9>")]
+///     exemplars: Vec<DateTime<Utc>>,
+/// }
+///
+/// let at = Utc.timestamp_nanos(1_719_158_400_000_000_001);
+/// let json = serde_json::to_string(&Point { at, exemplars: vec![at] }).unwrap();
+/// assert_eq!(
+///     json,
+///     r#"{"at":"2024-06-23 16:00:00.000000001","exemplars":["2024-06-23 16:00:00.000000001"]}"#
+/// );
+/// let back: Point = serde_json::from_str(r#"{"at":"2024-06-23T16:00:00.5Z","exemplars":[]}"#).unwrap();
+/// assert_eq!(back.at.timestamp_subsec_nanos(), 500_000_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DateTime64<const P: u8>;
+
+impl<const P: u8> DateTime64<P> {
+    /// A precision past 9 is a compile error where the helper is used.
+    const PRECISION: usize = {
+        assert!(P <= 9, "a `DateTime64` precision is from 0 to 9");
+        P as usize
+    };
+
+    /// The text written for `value`: `YYYY-MM-DD HH:MM:SS[.` `P` digits `]`, UTC.
+    pub fn format(value: &NaiveDateTime) -> String {
+        use chrono::{Datelike as _, Timelike as _};
+        use std::fmt::Write as _;
+        let precision = Self::PRECISION;
+        let (date, time) = (value.date(), value.time());
+        let mut text = String::with_capacity(20 + precision);
+        let _ = write!(
+            text,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            date.year(),
+            date.month(),
+            date.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        );
+        if precision > 0 {
+            // A leap second's nanoseconds run past 999_999_999; ClickHouse has no leap seconds.
+            let nanos = time.nanosecond().min(999_999_999);
+            let _ = write!(text, ".{nanos:09}");
+            text.truncate(text.len() - (9 - precision));
+        }
+        text
+    }
+
+    /// Writes the value (an `Option` as `null` or the text, a `Vec` as an array of texts).
+    pub fn serialize<T: DateTimeValue, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.write(serializer, Self::format)
+    }
+
+    /// Reads ClickHouse's date-time text at any precision, or RFC 3339.
+    pub fn deserialize<'de, T: DateTimeValue, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        T::read(deserializer)
+    }
+}
+
+/// The field types [`DateTime64`] reads and writes: `DateTime<Utc>`, `NaiveDateTime` (taken as UTC),
+/// and `Option`s and `Vec`s of them. Sealed.
+pub trait DateTimeValue: Sized + sealed::Sealed {
+    #[doc(hidden)]
+    fn write<S: Serializer>(
+        &self,
+        serializer: S,
+        format: fn(&NaiveDateTime) -> String,
+    ) -> Result<S::Ok, S::Error>;
+    #[doc(hidden)]
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for chrono::DateTime<chrono::Utc> {}
+    impl Sealed for chrono::NaiveDateTime {}
+    impl<T: Sealed> Sealed for Option<T> {}
+    impl<T: Sealed> Sealed for Vec<T> {}
+}
+
+fn read_datetime<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+    parse_datetime(&text).ok_or_else(|| {
+        serde::de::Error::custom(format_args!(
+            "invalid date-time `{text}`, expected `YYYY-MM-DD HH:MM:SS[.fffffffff]` or RFC 3339"
+        ))
+    })
+}
+
+impl DateTimeValue for DateTime<Utc> {
+    fn write<S: Serializer>(
+        &self,
+        serializer: S,
+        format: fn(&NaiveDateTime) -> String,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(&self.naive_utc()))
+    }
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_datetime(deserializer)
+    }
+}
+
+impl DateTimeValue for NaiveDateTime {
+    fn write<S: Serializer>(
+        &self,
+        serializer: S,
+        format: fn(&NaiveDateTime) -> String,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(self))
+    }
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_datetime(deserializer).map(|value| value.naive_utc())
+    }
+}
+
+/// One value through [`DateTimeValue`], for `Option` and `Vec`.
+struct Wrapped<'a, T>(&'a T, fn(&NaiveDateTime) -> String);
+
+impl<T: DateTimeValue> serde::Serialize for Wrapped<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.write(serializer, self.1)
+    }
+}
+
+struct Owned<T>(T);
+
+impl<'de, T: DateTimeValue> Deserialize<'de> for Owned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::read(deserializer).map(Owned)
+    }
+}
+
+impl<T: DateTimeValue> DateTimeValue for Option<T> {
+    fn write<S: Serializer>(
+        &self,
+        serializer: S,
+        format: fn(&NaiveDateTime) -> String,
+    ) -> Result<S::Ok, S::Error> {
+        match self {
+            Some(value) => serializer.serialize_some(&Wrapped(value, format)),
+            None => serializer.serialize_none(),
+        }
+    }
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<Owned<T>>::deserialize(deserializer)?.map(|Owned(value)| value))
+    }
+}
+
+impl<T: DateTimeValue> DateTimeValue for Vec<T> {
+    fn write<S: Serializer>(
+        &self,
+        serializer: S,
+        format: fn(&NaiveDateTime) -> String,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(|value| Wrapped(value, format)))
+    }
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Owned<T>>::deserialize(deserializer)?
+            .into_iter()
+            .map(|Owned(value)| value)
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +391,85 @@ mod tests {
                 String::from_utf8(slow).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn datetime64_writes_exactly_its_precision() {
+        use chrono::TimeZone;
+        // 2024-06-23 16:00:00 UTC is 1_719_158_400 s; + 123_456_789 ns.
+        let at = Utc.timestamp_nanos(1_719_158_400_123_456_789).naive_utc();
+        assert_eq!(
+            DateTime64::<9>::format(&at),
+            "2024-06-23 16:00:00.123456789"
+        );
+        assert_eq!(DateTime64::<6>::format(&at), "2024-06-23 16:00:00.123456");
+        assert_eq!(DateTime64::<3>::format(&at), "2024-06-23 16:00:00.123");
+        assert_eq!(DateTime64::<1>::format(&at), "2024-06-23 16:00:00.1");
+        assert_eq!(DateTime64::<0>::format(&at), "2024-06-23 16:00:00");
+        let epoch = Utc.timestamp_nanos(0).naive_utc();
+        assert_eq!(
+            DateTime64::<9>::format(&epoch),
+            "1970-01-01 00:00:00.000000000"
+        );
+        // At 3 digits it agrees with the millisecond writer.
+        let utc = Utc.timestamp_nanos(1_719_158_400_123_456_789);
+        let mut fast = Vec::new();
+        datetime::serialize(&utc, &mut serde_json::Serializer::new(&mut fast)).unwrap();
+        assert_eq!(
+            String::from_utf8(fast).unwrap(),
+            format!("\"{}\"", DateTime64::<3>::format(&at))
+        );
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Nanos {
+        #[serde(with = "DateTime64::<9>")]
+        at: DateTime<Utc>,
+        #[serde(with = "DateTime64::<9>")]
+        naive: NaiveDateTime,
+        #[serde(default, with = "DateTime64::<9>")]
+        maybe: Option<DateTime<Utc>>,
+        #[serde(with = "DateTime64::<9>")]
+        many: Vec<DateTime<Utc>>,
+    }
+
+    #[test]
+    fn datetime64_round_trips_through_its_text_and_reads_the_exporters() {
+        use chrono::TimeZone;
+        let at = Utc.timestamp_nanos(1_719_158_400_000_000_007);
+        let row = Nanos {
+            at,
+            naive: at.naive_utc(),
+            maybe: None,
+            many: vec![at, Utc.timestamp_nanos(0)],
+        };
+        let json = serde_json::to_string(&row).unwrap();
+        assert_eq!(
+            json,
+            r#"{"at":"2024-06-23 16:00:00.000000007","naive":"2024-06-23 16:00:00.000000007","maybe":null,"many":["2024-06-23 16:00:00.000000007","1970-01-01 00:00:00.000000000"]}"#
+        );
+        assert_eq!(serde_json::from_str::<Nanos>(&json).unwrap(), row);
+        // The exporter's form: RFC 3339, trailing zeros trimmed.
+        let exporter: Nanos = serde_json::from_str(
+            r#"{"at":"2024-06-23T16:00:00.5Z","naive":"2024-06-23T16:00:00Z","maybe":"1970-01-01T00:00:00Z","many":["2024-06-23T16:00:00.000000001Z"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            exporter.at.timestamp_nanos_opt(),
+            Some(1_719_158_400_500_000_000)
+        );
+        assert_eq!(exporter.naive.and_utc().timestamp(), 1_719_158_400);
+        assert_eq!(exporter.maybe, Some(Utc.timestamp_nanos(0)));
+        assert_eq!(
+            exporter.many[0].timestamp_nanos_opt(),
+            Some(1_719_158_400_000_000_001)
+        );
+        let err =
+            serde_json::from_str::<Nanos>(r#"{"at":"soon","naive":"x","many":[]}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid date-time `soon`"),
+            "{err}"
+        );
     }
 
     #[test]

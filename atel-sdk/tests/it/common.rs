@@ -55,12 +55,14 @@ impl Datasource for Activation {
         DatasourceSchema {
             name: Self::NAME,
             description: None,
+            tokens: Vec::new(),
             columns: vec![
                 Column::new("timestamp", ChType::DateTime64(3)),
                 Column::new("session_id", ChType::String),
                 Column::new("agent_type", ChType::String),
                 Column::new("seq", ChType::UInt64),
             ],
+            indexes: Vec::new(),
             engine: Engine::default(),
             forward_query: None,
         }
@@ -123,6 +125,8 @@ impl Pipe for TopAgents {
             description: None,
             nodes: Vec::new(),
             params: Vec::new(),
+            kind: atel_sdk::PipeKind::Endpoint,
+            tokens: Vec::new(),
         }
     }
 }
