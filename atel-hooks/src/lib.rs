@@ -15,6 +15,7 @@
 //! | `atel-hooks backfill [--projects DIR]... [--since DATE] [--dry-run] [--json]` | imports every past session from the transcripts on disk ([`backfill`]) | 1 if a file could not be read, a send failed or rows went to quarantine |
 //! | `atel-hooks report --html FILE [--days N]` | the dashboard as one self-contained HTML file ([`dashboard`]) | 1 on error |
 //! | `atel-hooks dashboard [--days N] [--listen ADDR] [--open]` | serves the dashboard locally (default `127.0.0.1`, a free port; the URL on stderr) | 1 if it cannot start |
+//! | `atel-hooks otel [--listen ADDR] [--idle-exit SECS] [--keep-content]` | an OTLP/HTTP receiver writing the collector's `tinybird` exporter rows ([`otel`]) | 1 if it cannot start |
 //! | `atel-hooks version` | prints the version | 0 |
 //!
 //! No command ever exits 2 (Claude Code treats 2 as "block"): a usage error exits 0 for `hook`, 1

@@ -98,6 +98,10 @@ impl<'a> Obj<'a> {
         Ok(())
     }
 
+    fn raw(&mut self, key: &str, text: &str) {
+        self.key(key).push_str(text);
+    }
+
     fn attrs(&mut self, key: &str, attributes: &[KeyValue], redaction: Redaction) {
         push_attributes(self.key(key), attributes, |k, v| redaction.apply(k, v));
     }
@@ -170,7 +174,14 @@ impl<'a> Obj<'a> {
     }
 }
 
-fn resource_parts(resource: Option<&Resource>) -> (&[KeyValue], String) {
+/// An attribute map as JSON text, computed once for every row of a resource or scope.
+fn attrs_text(attributes: &[KeyValue]) -> String {
+    let mut out = String::new();
+    push_attributes(&mut out, attributes, |_, v| v);
+    out
+}
+
+fn resource_parts(resource: Option<&Resource>) -> (String, String) {
     let attributes = resource.map_or(&[][..], |r| &r.attributes[..]);
     // pdata's `Map.Get`: the first `service.name` (the attribute map keeps the last), as
     // `AsString`; "" when absent.
@@ -179,12 +190,16 @@ fn resource_parts(resource: Option<&Resource>) -> (&[KeyValue], String) {
         .find(|kv| kv.key == "service.name")
         .map(|kv| super::text::as_string(kv.value.as_ref()))
         .unwrap_or_default();
-    (attributes, service)
+    (attrs_text(attributes), service)
 }
 
-fn scope_parts(scope: Option<&InstrumentationScope>) -> (&str, &str, &[KeyValue]) {
-    scope.map_or(("", "", &[][..]), |s| {
-        (s.name.as_str(), s.version.as_str(), &s.attributes[..])
+fn scope_parts(scope: Option<&InstrumentationScope>) -> (&str, &str, String) {
+    scope.map_or(("", "", attrs_text(&[])), |s| {
+        (
+            s.name.as_str(),
+            s.version.as_str(),
+            attrs_text(&s.attributes),
+        )
     })
 }
 
@@ -199,10 +214,10 @@ pub fn log_rows(request: &ExportLogsServiceRequest, redaction: Redaction) -> Vec
                 let mut out = String::with_capacity(1024);
                 let mut o = Obj::new(&mut out);
                 o.str("resource_schema_url", &resource_logs.schema_url);
-                o.attrs("resource_attributes", resource_attrs, Redaction::Keep);
+                o.raw("resource_attributes", &resource_attrs);
                 o.str("service_name", &service);
                 o.str("scope_schema_url", &scope_logs.schema_url);
-                o.attrs("scope_attributes", scope_attrs, Redaction::Keep);
+                o.raw("scope_attributes", &scope_attrs);
                 o.str("scope_name", scope_name);
                 o.str("scope_version", scope_version);
                 let time = if record.time_unix_nano == 0 {
@@ -260,12 +275,12 @@ pub fn trace_rows(request: &ExportTraceServiceRequest, redaction: Redaction) -> 
                 let mut out = String::with_capacity(1024);
                 let mut o = Obj::new(&mut out);
                 o.str("resource_schema_url", &resource_spans.schema_url);
-                o.attrs("resource_attributes", resource_attrs, Redaction::Keep);
+                o.raw("resource_attributes", &resource_attrs);
                 o.str("service_name", &service);
                 o.str("scope_schema_url", &scope_spans.schema_url);
                 o.str("scope_name", scope_name);
                 o.str("scope_version", scope_version);
-                o.attrs("scope_attributes", scope_attrs, Redaction::Keep);
+                o.raw("scope_attributes", &scope_attrs);
                 o.str("trace_id", &hex_id(&span.trace_id));
                 o.str("span_id", &hex_id(&span.span_id));
                 o.str("parent_span_id", &hex_id(&span.parent_span_id));
@@ -330,12 +345,12 @@ pub fn trace_rows(request: &ExportTraceServiceRequest, redaction: Redaction) -> 
 /// The columns every metric row starts with.
 struct Base<'a> {
     schema_url: &'a str,
-    resource_attrs: &'a [KeyValue],
+    resource_attrs: &'a str,
     service: &'a str,
     scope_name: &'a str,
     scope_version: &'a str,
     scope_schema_url: &'a str,
-    scope_attrs: &'a [KeyValue],
+    scope_attrs: &'a str,
     name: &'a str,
     description: &'a str,
     unit: &'a str,
@@ -353,7 +368,7 @@ struct Point<'a> {
 impl Base<'_> {
     fn write(&self, o: &mut Obj<'_>, point: &Point<'_>) -> Result<(), NonFinite> {
         o.str("resource_schema_url", self.schema_url);
-        o.attrs("resource_attributes", self.resource_attrs, Redaction::Keep);
+        o.raw("resource_attributes", self.resource_attrs);
         o.str("service_name", self.service);
         o.str("start_timestamp", &timestamp(point.start));
         o.str("timestamp", &timestamp(point.time));
@@ -365,7 +380,7 @@ impl Base<'_> {
         o.str("scope_name", self.scope_name);
         o.str("scope_version", self.scope_version);
         o.str("scope_schema_url", self.scope_schema_url);
-        o.attrs("scope_attributes", self.scope_attrs, Redaction::Keep);
+        o.raw("scope_attributes", self.scope_attrs);
         let ex = point.exemplars;
         o.maps(
             "exemplars_filtered_attributes",
@@ -408,12 +423,12 @@ pub fn metric_rows(
             for m in &scope_metrics.metrics {
                 let base = Base {
                     schema_url: &resource_metrics.schema_url,
-                    resource_attrs,
+                    resource_attrs: &resource_attrs,
                     service: &service,
                     scope_name,
                     scope_version,
                     scope_schema_url: &scope_metrics.schema_url,
-                    scope_attrs,
+                    scope_attrs: &scope_attrs,
                     name: &m.name,
                     description: &m.description,
                     unit: &m.unit,

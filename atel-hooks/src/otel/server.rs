@@ -16,7 +16,7 @@ use std::fs::OpenOptions;
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -70,6 +70,8 @@ struct State {
     last_request_ms: AtomicU64,
     started: Instant,
     wake: Notify,
+    /// Set when the receiver stops: the delivery thread ends.
+    stopping: AtomicBool,
 }
 
 /// Runs the receiver until it has been idle for `options.idle_exit`.
@@ -128,8 +130,22 @@ async fn serve(options: &Options, spool: Spool) -> Outcome {
         last_request_ms: AtomicU64::new(0),
         started: Instant::now(),
         wake: Notify::new(),
+        stopping: AtomicBool::new(false),
     });
-    let delivery = tokio::spawn(deliver_loop(Arc::clone(&state)));
+    // Deliveries (claiming the spool, compressing, the HTTP round trip) run on their own thread, so a
+    // request arriving meanwhile is answered at once.
+    let delivery = {
+        let state = Arc::clone(&state);
+        std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(deliver_loop(state));
+                runtime.shutdown_background();
+            }
+        })
+    };
     loop {
         let last = Duration::from_millis(state.last_request_ms.load(Ordering::Relaxed));
         let idle_at = state.started + last + options.idle_exit;
@@ -155,7 +171,9 @@ async fn serve(options: &Options, spool: Spool) -> Outcome {
             }
         }
     }
-    delivery.abort();
+    state.stopping.store(true, Ordering::Relaxed);
+    state.wake.notify_one();
+    let _ = delivery.join();
     // One last delivery of what the idle period left.
     deliver_once(&state).await;
     Outcome::default()
@@ -164,12 +182,14 @@ async fn serve(options: &Options, spool: Spool) -> Outcome {
 async fn deliver_loop(state: Arc<State>) {
     let mut tick = tokio::time::interval(DELIVERY_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    while !state.stopping.load(Ordering::Relaxed) {
         tokio::select! {
             _ = tick.tick() => {}
             () = state.wake.notified() => {}
         }
-        deliver_once(&state).await;
+        if !state.stopping.load(Ordering::Relaxed) {
+            deliver_once(&state).await;
+        }
     }
 }
 
