@@ -10,6 +10,7 @@
 use prost::Message as _;
 
 pub mod json;
+mod json_logs;
 pub mod proto;
 pub mod redact;
 pub mod rows;

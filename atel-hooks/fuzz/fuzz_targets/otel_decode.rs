@@ -2,7 +2,8 @@
 //! metrics) and the encoding (high bit: protobuf, else JSON). Decoding returns rows or an error and
 //! never panics; every row is a JSON object; redaction never changes which rows there are; an
 //! accepted JSON body, re-encoded as protobuf by prost, gives exactly the same rows (the two decoders
-//! agree); and gzip never inflates past its cap.
+//! agree); the typed fast path of JSON logs gives the generic reader's exact answer, message or
+//! error; and gzip never inflates past its cap.
 
 #![no_main]
 
@@ -56,6 +57,11 @@ fuzz_target!(|data: &[u8]| {
         let again = otel::export(signal, Encoding::Protobuf, &protobuf, Redaction::Keep)
             .expect("the protobuf encoding of an accepted JSON body is rejected");
         assert_eq!(&again, kept, "JSON and protobuf disagree");
+    }
+    if signal == Signal::Logs && encoding == Encoding::Json {
+        let fast = json::logs(body).map(|r| r.encode_to_vec());
+        let generic = json::logs_generic(body).map(|r| r.encode_to_vec());
+        assert_eq!(fast, generic, "the fast path read the body differently");
     }
     if let Ok(Some(out)) = gunzip(body, 4096) {
         assert!(out.len() <= 4096);

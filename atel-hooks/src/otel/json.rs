@@ -163,7 +163,7 @@ fn snake(camel: &str) -> String {
     out
 }
 
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     let digits = hex.as_bytes();
     if !digits.len().is_multiple_of(2) {
         return None;
@@ -300,7 +300,7 @@ fn root(body: &[u8]) -> Result<Map<String, Value>> {
     }
 }
 
-const SEVERITY: &[&str] = &[
+pub(crate) const SEVERITY: &[&str] = &[
     "SEVERITY_NUMBER_UNSPECIFIED",
     "SEVERITY_NUMBER_TRACE",
     "SEVERITY_NUMBER_TRACE2",
@@ -342,8 +342,19 @@ const TEMPORALITY: &[&str] = &[
     "AGGREGATION_TEMPORALITY_CUMULATIVE",
 ];
 
-/// `ExportLogsServiceRequest` from OTLP/JSON.
+/// `ExportLogsServiceRequest` from OTLP/JSON: the typed fast path when it reads the body, else
+/// [`logs_generic`], whose answer counts (see `json_logs`).
 pub fn logs(body: &[u8]) -> Result<ExportLogsServiceRequest> {
+    match super::json_logs::logs(body) {
+        Some(request) => Ok(request),
+        None => logs_generic(body),
+    }
+}
+
+/// `ExportLogsServiceRequest` from OTLP/JSON through a `serde_json::Value` tree: the reference
+/// reading, which [`logs`] falls back to (public for the fuzz target that compares the two).
+#[doc(hidden)]
+pub fn logs_generic(body: &[u8]) -> Result<ExportLogsServiceRequest> {
     let map = root(body)?;
     Ok(ExportLogsServiceRequest {
         resource_logs: Fields(&map).list("resourceLogs", |m| {
