@@ -128,7 +128,7 @@ impl Outcome {
 }
 
 /// Runs `work` on a current-thread runtime and drops whatever is still in flight afterwards.
-fn block_on<T>(work: impl Future<Output = T>) -> Result<T, String> {
+pub(crate) fn block_on<T>(work: impl Future<Output = T>) -> Result<T, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -401,8 +401,9 @@ pub fn flush(timeout: Duration) -> Outcome {
     outcome.with_warnings(&config.warnings)
 }
 
-/// How long `report` waits for Tinybird (`flush` has its own `--timeout`).
-const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
+/// How long `report`, `reconcile` and the dashboard wait for Tinybird (`flush` has its own
+/// `--timeout`).
+pub(crate) const INTERACTIVE_BUDGET: Duration = Duration::from_secs(30);
 
 /// `atel-hooks report [--days N] [--json] [--otel]`.
 pub fn report(days: Option<u16>, json: bool, otel: bool) -> Outcome {

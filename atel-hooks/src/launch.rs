@@ -13,14 +13,13 @@
 //! the receiver is up before the first export of a session and comes back after an idle exit before
 //! the next one. Something else listening on `ADDR` (the user's own collector) counts as running.
 
-use std::fs::OpenOptions;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::spool::create_private_dir;
+use crate::spool::{create_private_dir, private_options};
 
 /// How long a receiver started by a hook stays up without a request: long enough to outlast any
 /// pause between two prompts of a working session, short enough not to linger for days.
@@ -68,14 +67,7 @@ pub(crate) fn ensure_receiver(
 
 /// Appends, created mode 0600 (the log names paths of the state directory, nothing more).
 fn open_log(path: &Path) -> io::Result<std::fs::File> {
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options.open(path)
+    private_options().append(true).open(path)
 }
 
 /// Its own process group: the terminal's signals (Ctrl-C in Claude Code) and Claude Code killing the

@@ -366,7 +366,8 @@ fn ends_with_newline(file: &File, len: u64) -> io::Result<bool> {
     Ok(last == [b'\n'])
 }
 
-fn private_options() -> OpenOptions {
+/// `create`, and mode 0600 on Unix: how every state file is opened.
+pub(crate) fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.create(true);
     #[cfg(unix)]

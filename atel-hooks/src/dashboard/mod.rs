@@ -28,7 +28,7 @@ use atel_sdk::telemetry::otel_pipes::{OtelToolResultRow, OtelToolResults};
 use atel_sdk::telemetry::pipes::{OptimizationInsights, SessionOverview};
 use chrono::{DateTime, Utc};
 
-use crate::cli::Outcome;
+use crate::cli::{INTERACTIVE_BUDGET, Outcome, block_on};
 use crate::config::Config;
 use crate::usage::{AgentInsight, SessionSummary, Usage};
 
@@ -206,20 +206,6 @@ pub(crate) fn write_file(path: &Path, page: &str) -> std::io::Result<()> {
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     std::fs::write(&tmp, page)?;
     std::fs::rename(&tmp, path)
-}
-
-/// How long `report --html` and the server's startup wait for Tinybird.
-const INTERACTIVE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// A current-thread runtime for `work`.
-fn block_on<T>(work: impl Future<Output = T>) -> Result<T, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| format!("cannot start the async runtime: {err}"))?;
-    let out = runtime.block_on(work);
-    runtime.shutdown_background();
-    Ok(out)
 }
 
 /// `atel-hooks report --html FILE [--days N]`: the dashboard as one self-contained file, with the
