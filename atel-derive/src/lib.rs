@@ -5,6 +5,7 @@ use proc_macro::TokenStream;
 mod assertion;
 mod ctxt;
 mod datasource;
+mod enumeration;
 mod meta;
 mod pipe;
 
@@ -14,8 +15,11 @@ mod pipe;
 /// On the struct, `#[tinybird(...)]` takes string values: `name` (default: the struct name in
 /// `snake_case`), `description`, `engine` (`MergeTree`, `ReplacingMergeTree`, `SummingMergeTree`,
 /// `AggregatingMergeTree`, `CollapsingMergeTree`, `VersionedCollapsingMergeTree`, `Null`),
-/// `sorting_key`, `partition_key`, `ttl`, `ver` (with `ReplacingMergeTree`), `settings`
-/// (`ENGINE_SETTINGS`, e.g. `"index_granularity=8192"`), `forward_query`, and, repeatable,
+/// `sorting_key`, `partition_key`, `ttl`, `primary_key` (a prefix of the sorting key),
+/// `sampling_key`, `ver` and `is_deleted` (with `ReplacingMergeTree`), `sign` (with
+/// `CollapsingMergeTree` and `VersionedCollapsingMergeTree`, which need it), `version` (with
+/// `VersionedCollapsingMergeTree`, which needs it), `summing_columns` (with `SummingMergeTree`),
+/// `settings` (`ENGINE_SETTINGS`, e.g. `"index_granularity=8192"`), `forward_query`, and, repeatable,
 /// `index = "name expr TYPE type GRANULARITY n"` (an `INDEXES` line: `minmax`, `set(N)`,
 /// `bloom_filter[(p)]`, `tokenbf_v1(..)`, `ngrambf_v1(..)`) and `token = "NAME APPEND"` (or `READ`).
 ///
@@ -27,7 +31,10 @@ mod pipe;
 /// `decimal(P, S)` gives a `rust_decimal::Decimal` its precision and scale, `datetime64(P)` /
 /// `datetime64(P, "tz")` a chrono date-time its `DateTime64` precision (0 to 9; pair it with
 /// `#[serde(with = "atel_sdk::client::de::DateTime64::<P>")]`) and `datetime` makes it `DateTime`,
-/// `json_path = "$..."`, `default = "<expr>"`, `codec = "Delta(8), ZSTD(1)"` (known codecs and
+/// `date32` makes a `chrono::NaiveDate` `Date32`, `fixed_string(N)` a `String` `FixedString(N)`,
+/// `aggregate = "f"` (`sum`, `uniq`, `quantiles(0.5, 0.9)`, combinators like `uniqIf`) makes an
+/// `atel_sdk::schema::AggregateState<T>` `AggregateFunction(f, T)`, `simple_aggregate = "f"` (`sum`,
+/// `max`, `anyLast`, …) makes any column `SimpleAggregateFunction(f, T)`, `json_path = "$..."`, `default = "<expr>"`, `codec = "Delta(8), ZSTD(1)"` (known codecs and
 /// levels), and `skip` leaves the field out.
 ///
 /// `#[serde(rename)]`, `#[serde(rename_all)]` (every serde case rule) and `#[serde(skip)]` /
@@ -48,6 +55,22 @@ pub fn derive_datasource(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     let expanded =
         datasource::expand(&input).unwrap_or_else(|error| datasource::fallback(&input, &error));
+    expanded.into()
+}
+
+/// Derives `atel_sdk::ColumnType` and `atel_sdk::param::ParamValue` for a fieldless enum: a ClickHouse
+/// `Enum8('name' = 1, ...)` column (`Enum16` when a value needs it, or with `#[tinybird(enum16)]`),
+/// sent and read by name, and a pipe param sent by name (`String` template params take it).
+///
+/// The names are serde's (`#[serde(rename_all)]` and `#[serde(rename)]` honoured), so derive
+/// `Serialize` and `Deserialize` beside it. The values are the variants' discriminants when every
+/// variant has one (`Paid = 2`), else 1, 2, 3, … in order. A variant with fields, a repeated name or
+/// value, or a value out of range is a compile error.
+#[proc_macro_derive(Enum, attributes(tinybird))]
+pub fn derive_enum(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    let expanded =
+        enumeration::expand(&input).unwrap_or_else(|error| enumeration::fallback(&input, &error));
     expanded.into()
 }
 

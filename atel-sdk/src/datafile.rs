@@ -50,11 +50,17 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
     let _ = writeln!(out, "ENGINE {}", engine.kind.unwrap_or("MergeTree"));
     // Alphabetical, unquoted: exactly what `tb fmt` writes, so a generated file is a fixed point of it.
     for (key, value) in [
+        ("ENGINE_COLUMNS", engine.summing_columns),
+        ("ENGINE_IS_DELETED", engine.is_deleted),
         ("ENGINE_PARTITION_KEY", engine.partition_key),
+        ("ENGINE_PRIMARY_KEY", engine.primary_key),
+        ("ENGINE_SAMPLING_KEY", engine.sampling_key),
         ("ENGINE_SETTINGS", engine.settings),
+        ("ENGINE_SIGN", engine.sign),
         ("ENGINE_SORTING_KEY", engine.sorting_key),
         ("ENGINE_TTL", engine.ttl),
         ("ENGINE_VER", engine.ver),
+        ("ENGINE_VERSION", engine.version),
     ] {
         if let Some(value) = value {
             let _ = writeln!(out, "{key} {}", one_line(value));
@@ -129,13 +135,10 @@ fn render_kind(out: &mut String, kind: &PipeKind) {
 }
 
 fn render_column(out: &mut String, column: &Column) {
-    let _ = write!(
-        out,
-        "{} {} `json:{}`",
-        quote_identifier(column.name),
-        column.ty,
-        column.effective_json_path()
-    );
+    let _ = write!(out, "{} {}", quote_identifier(column.name), column.ty);
+    if let Some(path) = column.effective_json_path() {
+        let _ = write!(out, " `json:{path}`");
+    }
     if let Some(default) = column.default {
         let _ = write!(out, " DEFAULT {default}");
     }

@@ -87,12 +87,13 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use atel_derive::{Datasource, pipe};
+pub use atel_derive::{Datasource, Enum, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
 pub use resource::{Datasource, Pipe};
 pub use schema::{
-    ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind, PipeSchema, Token,
+    AggregateState, ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind,
+    PipeSchema, Token,
 };
 
 /// Not public API: every path the code the macros generate names, and nothing else (`::core` aside).
@@ -100,7 +101,7 @@ pub use schema::{
 pub mod __private {
     pub use crate::client::TinybirdClient;
     pub use crate::error::Error;
-    pub use crate::param::{ParamValue, TemplateType, accepts};
+    pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
     pub use crate::resource::{Datasource, Pipe};
     pub use crate::schema::{
         ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeKind,

@@ -49,7 +49,7 @@
 //! | Rust type                                   | template types that accept it                         |
 //! |---------------------------------------------|-------------------------------------------------------|
 //! | `String`, `&str`, `Cow<str>`                | `String`, `JSON`                                      |
-//! | `uuid::Uuid`                                | `String`                                              |
+//! | `uuid::Uuid`, `std::net::Ipv4Addr`, `Ipv6Addr`, a `#[derive(Enum)]` enum (by name) | `String` |
 //! | `bool`                                      | `Boolean`                                             |
 //! | `uN` (`usize` = `u64`)                      | `UIntM` for M ≥ N, `IntM` for M > N, `Float32` for N ≤ 16, `Float64` for N ≤ 32 |
 //! | `iN` (`isize` = `i64`)                      | `IntM` for M ≥ N, `Float32` for N ≤ 16, `Float64` for N ≤ 32 |
@@ -88,6 +88,12 @@ pub enum Scalar {
     DateTime,
     /// An exact decimal number (`rust_decimal::Decimal`): a column type, not a template param type.
     Decimal,
+    /// An IPv4 address (`std::net::Ipv4Addr`), sent as its dotted text.
+    Ipv4,
+    /// An IPv6 address (`std::net::Ipv6Addr`), sent as its text.
+    Ipv6,
+    /// A Rust enum with `#[derive(atel_sdk::Enum)]`, sent by its name.
+    Enum,
 }
 
 /// The shape of a parameter value: one value, or a list sent comma-separated.
@@ -131,7 +137,7 @@ impl TemplateType {
     pub const fn holds(self, scalar: Scalar) -> bool {
         use Scalar as S;
         match self {
-            Self::String => matches!(scalar, S::String | S::Uuid),
+            Self::String => matches!(scalar, S::String | S::Uuid | S::Ipv4 | S::Ipv6 | S::Enum),
             Self::Json => matches!(scalar, S::String),
             Self::Boolean => matches!(scalar, S::Bool),
             Self::Date => matches!(scalar, S::Date),
@@ -307,6 +313,20 @@ impl ParamValue for uuid::Uuid {
     const KIND: ParamKind = ParamKind::Single(Scalar::Uuid);
     fn to_param(&self, _: TemplateType) -> Option<String> {
         Some(self.hyphenated().to_string())
+    }
+}
+
+impl ParamValue for std::net::Ipv4Addr {
+    const KIND: ParamKind = ParamKind::Single(Scalar::Ipv4);
+    fn to_param(&self, _: TemplateType) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+impl ParamValue for std::net::Ipv6Addr {
+    const KIND: ParamKind = ParamKind::Single(Scalar::Ipv6);
+    fn to_param(&self, _: TemplateType) -> Option<String> {
+        Some(self.to_string())
     }
 }
 

@@ -38,6 +38,26 @@ pub enum ChType {
     Float32,
     /// `Float64`
     Float64,
+    /// `Int128`
+    Int128,
+    /// `UInt128`
+    UInt128,
+    /// `Int256`
+    Int256,
+    /// `UInt256`
+    UInt256,
+    /// `IPv4`
+    Ipv4,
+    /// `IPv6`
+    Ipv6,
+    /// `FixedString(n)`: exactly `n` bytes.
+    FixedString(u32),
+    /// `Enum8('name' = value, ...)`
+    Enum8(Vec<(String, i8)>),
+    /// `Enum16('name' = value, ...)`
+    Enum16(Vec<(String, i16)>),
+    /// `Date32`: a date from 1900 to 2299 (`Date` is 1970 to 2149).
+    Date32,
     /// `UUID`
     Uuid,
     /// `Date`
@@ -63,6 +83,16 @@ pub enum ChType {
     Array(Box<Self>),
     /// `Map(K, V)`
     Map(Box<Self>, Box<Self>),
+    /// `AggregateFunction(f, T...)`: the intermediate state of an aggregate function, as an
+    /// `AggregatingMergeTree` stores what a materialized view's `fState(...)` writes.
+    AggregateFunction {
+        /// The function, with its parameters if it takes any: `sum`, `uniq`, `quantiles(0.5, 0.9)`.
+        function: String,
+        /// The types of its arguments.
+        args: Vec<Self>,
+    },
+    /// `SimpleAggregateFunction(f, T)`: a plain `T` that merges combine with `f` (`sum`, `max`, …).
+    SimpleAggregateFunction(String, Box<Self>),
     /// A type written out by hand (`#[tinybird(type = "...")]`), rendered verbatim.
     Raw(String),
 }
@@ -72,7 +102,9 @@ impl ChType {
     pub fn is_array(&self) -> bool {
         match self {
             Self::Array(_) => true,
-            Self::Nullable(inner) | Self::LowCardinality(inner) => inner.is_array(),
+            Self::Nullable(inner)
+            | Self::LowCardinality(inner)
+            | Self::SimpleAggregateFunction(_, inner) => inner.is_array(),
             Self::Raw(raw) => raw.trim_start().starts_with("Array("),
             _ => false,
         }
@@ -82,7 +114,9 @@ impl ChType {
     pub fn is_nullable(&self) -> bool {
         match self {
             Self::Nullable(_) => true,
-            Self::LowCardinality(inner) => inner.is_nullable(),
+            Self::LowCardinality(inner) | Self::SimpleAggregateFunction(_, inner) => {
+                inner.is_nullable()
+            }
             Self::Raw(raw) => {
                 let raw = raw.trim_start();
                 raw.starts_with("Nullable(") || raw.starts_with("LowCardinality(Nullable(")
@@ -111,15 +145,10 @@ impl ChType {
     /// `#[tinybird(decimal(P, S))]` asks.
     #[must_use]
     pub fn with_decimal(self, precision: u8, scale: u8) -> Self {
-        let inner = |ty: Box<Self>| Box::new(ty.with_decimal(precision, scale));
-        match self {
+        self.map_leaves(&|leaf| match leaf {
             Self::Decimal { .. } => Self::Decimal { precision, scale },
-            Self::Nullable(ty) => Self::Nullable(inner(ty)),
-            Self::LowCardinality(ty) => Self::LowCardinality(inner(ty)),
-            Self::Array(ty) => Self::Array(inner(ty)),
-            Self::Map(key, value) => Self::Map(inner(key), inner(value)),
             other => other,
-        }
+        })
     }
 
     /// The type with every date-time in it (a `DateTime64` from a chrono type) stored as `to` asks,
@@ -127,14 +156,67 @@ impl ChType {
     /// with `datetime64(9)` is `Array(DateTime64(9))`.
     #[must_use]
     pub fn with_datetime(self, to: &Self) -> Self {
-        let inner = |ty: Box<Self>| Box::new(ty.with_datetime(to));
-        match self {
+        self.map_leaves(&|leaf| match leaf {
             Self::DateTime | Self::DateTime64(_) | Self::DateTime64Tz(..) => to.clone(),
+            other => other,
+        })
+    }
+
+    /// The type with every `Date` in it stored as `Date32`, as `#[tinybird(date32)]` asks.
+    #[must_use]
+    pub fn with_date32(self) -> Self {
+        self.map_leaves(&|leaf| match leaf {
+            Self::Date => Self::Date32,
+            other => other,
+        })
+    }
+
+    /// The type with every `String` in it stored as `FixedString(n)`, as
+    /// `#[tinybird(fixed_string(N))]` asks.
+    #[must_use]
+    pub fn with_fixed_string(self, n: u32) -> Self {
+        self.map_leaves(&|leaf| match leaf {
+            Self::String => Self::FixedString(n),
+            other => other,
+        })
+    }
+
+    /// The aggregate state of an [`AggregateState`] column with its
+    /// function, as `#[tinybird(aggregate = "...")]` names it: `AggregateFunction(uniq, UInt64)`.
+    #[must_use]
+    pub fn with_aggregate(self, function: &str) -> Self {
+        match self {
+            Self::AggregateFunction { args, .. } => Self::AggregateFunction {
+                function: function.to_owned(),
+                args,
+            },
+            other => other,
+        }
+    }
+
+    /// The type as a `SimpleAggregateFunction(function, T)`, as
+    /// `#[tinybird(simple_aggregate = "...")]` asks.
+    #[must_use]
+    pub fn simple_aggregate(self, function: &str) -> Self {
+        Self::SimpleAggregateFunction(function.to_owned(), Box::new(self))
+    }
+
+    /// `f` applied to every type that holds no other (the values in arrays, maps and `Nullable`s).
+    fn map_leaves(self, f: &dyn Fn(Self) -> Self) -> Self {
+        let inner = |ty: Box<Self>| Box::new(ty.map_leaves(f));
+        match self {
             Self::Nullable(ty) => Self::Nullable(inner(ty)),
             Self::LowCardinality(ty) => Self::LowCardinality(inner(ty)),
             Self::Array(ty) => Self::Array(inner(ty)),
             Self::Map(key, value) => Self::Map(key, inner(value)),
-            other => other,
+            Self::SimpleAggregateFunction(function, ty) => {
+                Self::SimpleAggregateFunction(function, inner(ty))
+            }
+            Self::AggregateFunction { function, args } => Self::AggregateFunction {
+                function,
+                args: args.into_iter().map(|arg| arg.map_leaves(f)).collect(),
+            },
+            leaf => f(leaf),
         }
     }
 
@@ -170,28 +252,71 @@ impl fmt::Display for ChType {
             Self::Int64 => f.write_str("Int64"),
             Self::Float32 => f.write_str("Float32"),
             Self::Float64 => f.write_str("Float64"),
+            Self::Int128 => f.write_str("Int128"),
+            Self::UInt128 => f.write_str("UInt128"),
+            Self::Int256 => f.write_str("Int256"),
+            Self::UInt256 => f.write_str("UInt256"),
+            Self::Ipv4 => f.write_str("IPv4"),
+            Self::Ipv6 => f.write_str("IPv6"),
+            Self::FixedString(n) => write!(f, "FixedString({n})"),
+            Self::Enum8(values) => write_enum(f, "Enum8", values),
+            Self::Enum16(values) => write_enum(f, "Enum16", values),
+            Self::Date32 => f.write_str("Date32"),
             Self::Uuid => f.write_str("UUID"),
             Self::Date => f.write_str("Date"),
             Self::DateTime => f.write_str("DateTime"),
             Self::DateTime64(precision) => write!(f, "DateTime64({precision})"),
             Self::DateTime64Tz(precision, timezone) => {
-                write!(f, "DateTime64({precision}, '")?;
-                for ch in timezone.chars() {
-                    if matches!(ch, '\'' | '\\') {
-                        f.write_str("\\")?;
-                    }
-                    write!(f, "{ch}")?;
-                }
-                f.write_str("')")
+                write!(f, "DateTime64({precision}, ")?;
+                write_quoted(f, timezone)?;
+                f.write_str(")")
             }
             Self::Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
             Self::Nullable(inner) => write!(f, "Nullable({inner})"),
             Self::LowCardinality(inner) => write!(f, "LowCardinality({inner})"),
             Self::Array(inner) => write!(f, "Array({inner})"),
             Self::Map(key, value) => write!(f, "Map({key}, {value})"),
+            Self::AggregateFunction { function, args } => {
+                write!(f, "AggregateFunction({function}")?;
+                for arg in args {
+                    write!(f, ", {arg}")?;
+                }
+                f.write_str(")")
+            }
+            Self::SimpleAggregateFunction(function, inner) => {
+                write!(f, "SimpleAggregateFunction({function}, {inner})")
+            }
             Self::Raw(raw) => f.write_str(raw),
         }
     }
+}
+
+/// `'text'`, with `'` and `\` escaped as ClickHouse reads them.
+fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    f.write_str("'")?;
+    for ch in text.chars() {
+        if matches!(ch, '\'' | '\\') {
+            f.write_str("\\")?;
+        }
+        write!(f, "{ch}")?;
+    }
+    f.write_str("'")
+}
+
+fn write_enum<V: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    family: &str,
+    values: &[(String, V)],
+) -> fmt::Result {
+    write!(f, "{family}(")?;
+    for (i, (name, value)) in values.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write_quoted(f, name)?;
+        write!(f, " = {value}")?;
+    }
+    f.write_str(")")
 }
 
 /// Maps a Rust type to the ClickHouse column type that holds its JSON form.
@@ -204,15 +329,24 @@ impl fmt::Display for ChType {
 /// |---------------------------------------------|--------------------------------------------------|
 /// | `String`, `&str`                            | `String`                                         |
 /// | `bool`                                      | `Bool`                                           |
-/// | `u8` … `u64`, `i8` … `i64`                  | `UInt8` … `UInt64`, `Int8` … `Int64`             |
+/// | `u8` … `u128`, `i8` … `i128`                | `UInt8` … `UInt128`, `Int8` … `Int128`           |
 /// | `f32`, `f64`                                | `Float32`, `Float64`                             |
 /// | `chrono::DateTime<Utc>`, `NaiveDateTime`    | `DateTime64(3)`; `DateTime64(P[, 'tz'])` with `#[tinybird(datetime64(P[, "tz"]))]`, `DateTime` with `#[tinybird(datetime)]` |
-/// | `chrono::NaiveDate`                         | `Date`                                           |
+/// | `chrono::NaiveDate`                         | `Date`; `Date32` with `#[tinybird(date32)]`      |
+/// | `std::net::Ipv4Addr`, `Ipv6Addr`            | `IPv4`, `IPv6`                                   |
+/// | a fieldless enum with `#[derive(atel_sdk::Enum)]` | `Enum8('a' = 1, ...)` (`Enum16` when needed), by serde's variant names |
+/// | [`AggregateState<T>`] with `#[tinybird(aggregate = "f")]` | `AggregateFunction(f, T)`              |
 /// | `uuid::Uuid` (feature `uuid`, default)      | `UUID`                                           |
 /// | `rust_decimal::Decimal` (feature `rust_decimal`) | `Decimal(P, S)`, from the field's `#[tinybird(decimal(P, S))]` |
 /// | `Option<T>`                                 | `Nullable(T)`, for a `T` that is not a container |
 /// | `Vec<T>`                                    | `Array(T)` (JSON path `$.name[:]`)               |
 /// | `HashMap<String, V>`, `BTreeMap<String, V>` | `Map(String, V)`; `Map(LowCardinality(String), V)` with `#[tinybird(low_cardinality_keys)]` |
+///
+/// `#[tinybird(fixed_string(N))]` makes a `String` `FixedString(N)` (ClickHouse pads a shorter value
+/// with zero bytes, so use it for values of exactly `N` bytes: currency and country codes);
+/// `#[tinybird(simple_aggregate = "f")]` makes any column `SimpleAggregateFunction(f, T)`.
+/// Tuples, `JSON` and 256-bit integers have no Rust mapping: write them with `type = "..."` on a
+/// type of your own whose [`ColumnType`] impl says nothing of its shape.
 ///
 /// `#[tinybird(low_cardinality)]` makes a `String` `LowCardinality(String)`, an `Option<String>`
 /// `LowCardinality(Nullable(String))` and a `Vec<String>` `Array(LowCardinality(String))`; on any other
@@ -259,7 +393,100 @@ column_type! {
     i64 => Int64 Scalar::Int(64),
     f32 => Float32 Scalar::Float(32),
     f64 => Float64 Scalar::Float(64),
+    i128 => Int128 Scalar::Int(128),
+    u128 => UInt128 Scalar::UInt(128),
     chrono::NaiveDate => Date Scalar::Date,
+    std::net::Ipv4Addr => Ipv4 Scalar::Ipv4,
+    std::net::Ipv6Addr => Ipv6 Scalar::Ipv6,
+}
+
+/// The intermediate state of an aggregate function: a column of an `AggregatingMergeTree` that a
+/// materialized view fills with `fState(...)` and queries read with `fMerge(...)`.
+///
+/// `AggregateState<T>` with `#[tinybird(aggregate = "f")]` is `AggregateFunction(f, T)`:
+///
+/// ```
+/// use atel_sdk::Datasource;
+/// use atel_sdk::schema::AggregateState;
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Datasource)]
+/// #[tinybird(engine = "AggregatingMergeTree", sorting_key = "day")]
+/// struct DailyBuyers {
+///     day: chrono::NaiveDate,
+///     #[tinybird(aggregate = "uniq")]
+///     buyers: AggregateState<u64>,
+///     #[tinybird(aggregate = "quantiles(0.5, 0.9)")]
+///     basket: AggregateState<f64>,
+/// }
+///
+/// let columns = DailyBuyers::schema().columns;
+/// assert_eq!(columns[1].ty.to_string(), "AggregateFunction(uniq, UInt64)");
+/// assert_eq!(columns[2].ty.to_string(), "AggregateFunction(quantiles(0.5, 0.9), Float64)");
+/// ```
+///
+/// A state is binary and only a materialized view writes it, so the column has no JSON path and the
+/// value holds nothing: it serializes as an error (a row with states cannot be sent) and
+/// deserializes from anything (a `SELECT *` that returns one is read without it).
+pub struct AggregateState<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> AggregateState<T> {
+    /// The (empty) value.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for AggregateState<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for AggregateState<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for AggregateState<T> {}
+
+impl<T> PartialEq for AggregateState<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for AggregateState<T> {}
+
+impl<T> fmt::Debug for AggregateState<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AggregateState")
+    }
+}
+
+impl<T> serde::Serialize for AggregateState<T> {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "an aggregate state cannot be sent: a materialized view writes it with `fState(...)`",
+        ))
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for AggregateState<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer)?;
+        Ok(Self::new())
+    }
+}
+
+impl<T: ColumnType> ColumnType for AggregateState<T> {
+    const SHAPE: Shape = Shape::Aggregate(&T::SHAPE);
+    fn ch_type() -> ChType {
+        ChType::AggregateFunction {
+            function: String::new(),
+            args: Vec::from([T::ch_type()]),
+        }
+    }
 }
 
 impl<T: ColumnType> ColumnType for Option<T> {
@@ -368,15 +595,19 @@ impl Column {
     }
 
     /// The JSONPath written in the schema: the explicit one, or `$.<name>` (`[:]` added for arrays).
-    pub fn effective_json_path(&self) -> String {
+    /// An aggregate state has none unless one is given: only a materialized view writes it.
+    pub fn effective_json_path(&self) -> Option<String> {
         if let Some(path) = self.json_path {
-            return path.to_owned();
+            return Some(path.to_owned());
+        }
+        if matches!(self.ty, ChType::AggregateFunction { .. }) {
+            return None;
         }
         let mut path = format!("$.{}", self.name);
         if self.ty.is_array() {
             path.push_str("[:]");
         }
-        path
+        Some(path)
     }
 }
 
@@ -393,6 +624,20 @@ pub struct Engine {
     pub ttl: Option<&'static str>,
     /// `ENGINE_VER` (`ReplacingMergeTree` only).
     pub ver: Option<&'static str>,
+    /// `ENGINE_IS_DELETED` (`ReplacingMergeTree` with a `ver`): the `UInt8` column that marks a row
+    /// deleted, so `FINAL` drops it.
+    pub is_deleted: Option<&'static str>,
+    /// `ENGINE_PRIMARY_KEY`: a prefix of the sorting key, when the index should hold fewer columns.
+    pub primary_key: Option<&'static str>,
+    /// `ENGINE_SAMPLING_KEY`: the expression `SAMPLE` reads; it must be in the primary key.
+    pub sampling_key: Option<&'static str>,
+    /// `ENGINE_SIGN` (`CollapsingMergeTree`, `VersionedCollapsingMergeTree`): the `Int8` column of
+    /// `1` (a state) and `-1` (its cancellation).
+    pub sign: Option<&'static str>,
+    /// `ENGINE_VERSION` (`VersionedCollapsingMergeTree`): the version column.
+    pub version: Option<&'static str>,
+    /// `ENGINE_COLUMNS` (`SummingMergeTree`): the columns summed; all numeric ones when `None`.
+    pub summing_columns: Option<&'static str>,
     /// `ENGINE_SETTINGS`.
     pub settings: Option<&'static str>,
 }
@@ -541,6 +786,69 @@ mod tests {
     }
 
     #[test]
+    fn the_newer_types_render_as_clickhouse_writes_them() {
+        assert_eq!(i128::ch_type().to_string(), "Int128");
+        assert_eq!(u128::ch_type().to_string(), "UInt128");
+        assert_eq!(std::net::Ipv4Addr::ch_type().to_string(), "IPv4");
+        assert_eq!(
+            <Option<std::net::Ipv6Addr>>::ch_type().to_string(),
+            "Nullable(IPv6)"
+        );
+        assert_eq!(
+            ChType::Enum8(vec![("it's".into(), -1), ("b\\".into(), 2)]).to_string(),
+            "Enum8('it\\'s' = -1, 'b\\\\' = 2)"
+        );
+        assert_eq!(
+            <Vec<chrono::NaiveDate>>::ch_type()
+                .with_date32()
+                .to_string(),
+            "Array(Date32)"
+        );
+        assert_eq!(
+            <Option<String>>::ch_type()
+                .with_fixed_string(3)
+                .low_cardinality()
+                .to_string(),
+            "LowCardinality(Nullable(FixedString(3)))"
+        );
+        assert_eq!(
+            u64::ch_type().simple_aggregate("sum").to_string(),
+            "SimpleAggregateFunction(sum, UInt64)"
+        );
+        #[cfg(feature = "rust_decimal")]
+        assert_eq!(
+            <AggregateState<rust_decimal::Decimal>>::ch_type()
+                .with_decimal(20, 2)
+                .with_aggregate("sum")
+                .to_string(),
+            "AggregateFunction(sum, Decimal(20, 2))"
+        );
+        let state = Column::new("s", <AggregateState<u64>>::ch_type().with_aggregate("uniq"));
+        assert_eq!(
+            crate::datafile::render_datasource(&DatasourceSchema {
+                name: "x",
+                description: None,
+                tokens: Vec::new(),
+                columns: vec![state],
+                indexes: Vec::new(),
+                engine: Engine::default(),
+                forward_query: None,
+            })
+            .lines()
+            .nth(1),
+            Some("    `s` AggregateFunction(uniq, UInt64)"),
+            "a state column has no JSON path"
+        );
+    }
+
+    #[test]
+    fn aggregate_states_are_never_sent_and_read_from_anything() {
+        let error = serde_json::to_string(&AggregateState::<u64>::new()).unwrap_err();
+        assert!(error.to_string().contains("materialized view"), "{error}");
+        let _: AggregateState<u64> = serde_json::from_str(r#""\u0001binary""#).unwrap();
+    }
+
+    #[test]
     fn low_cardinality_goes_inside_arrays_and_outside_nullable() {
         let lc = |ty: ChType| ty.low_cardinality().to_string();
         assert_eq!(lc(String::ch_type()), "LowCardinality(String)");
@@ -577,10 +885,15 @@ mod tests {
     #[test]
     fn json_path_marks_arrays() {
         let tags = Column::new("tags", <Vec<String>>::ch_type());
-        assert_eq!(tags.effective_json_path(), "$.tags[:]");
+        assert_eq!(tags.effective_json_path().unwrap(), "$.tags[:]");
         let raw = Column::new("xs", ChType::Raw("Array(UInt8)".into()));
-        assert_eq!(raw.effective_json_path(), "$.xs[:]");
+        assert_eq!(raw.effective_json_path().unwrap(), "$.xs[:]");
         let name = Column::new("name", ChType::String);
-        assert_eq!(name.effective_json_path(), "$.name");
+        assert_eq!(name.effective_json_path().unwrap(), "$.name");
+        let state = Column::new(
+            "buyers",
+            <AggregateState<u64>>::ch_type().with_aggregate("uniq"),
+        );
+        assert_eq!(state.effective_json_path(), None);
     }
 }

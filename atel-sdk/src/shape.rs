@@ -24,6 +24,9 @@
 //! |-----------------------------------------|---------------------------------------------------------------|
 //! | `String`, `&str`                        | `String`, `FixedString(N)`, `Enum8/16(...)`, `UUID`, `Date`, `Date32`, `DateTime(...)`, `DateTime64(...)`, `IPv4`, `IPv6` (the text must be a valid value) |
 //! | `uuid::Uuid`                            | `UUID`, `String`                                              |
+//! | `std::net::Ipv4Addr` / `Ipv6Addr`       | `IPv4` / `IPv6`, `String`                                     |
+//! | a `#[derive(Enum)]` enum                | `Enum8/16(...)` (with its names), `String`                    |
+//! | `AggregateState<T>`                     | `AggregateFunction(...)`                                      |
 //! | `bool`                                  | `Bool`                                                        |
 //! | `uN`                                    | `UIntM` for M ≥ N, `IntM` for M > N, `Float32` for N ≤ 16, `Float64` for N ≤ 32 |
 //! | `iN`                                    | `IntM` for M ≥ N, `Float32` for N ≤ 16, `Float64` for N ≤ 32  |
@@ -55,6 +58,8 @@ pub enum Shape {
     Array(&'static Self),
     /// `HashMap<K, V>` / `BTreeMap<K, V>`: `Map(K, V)`.
     Map(&'static Self, &'static Self),
+    /// [`AggregateState<T>`](crate::schema::AggregateState): `AggregateFunction(f, T)`.
+    Aggregate(&'static Self),
     /// A type the checks know nothing about: the default of [`ColumnType::SHAPE`](crate::ColumnType),
     /// never refused.
     Opaque,
@@ -65,8 +70,12 @@ impl Shape {
     /// `Nullable(Map(..))` and `Nullable(Nullable(..))`.
     pub const fn nullable_ok(&self) -> bool {
         match self {
-            Self::Nullable(Self::Nullable(_) | Self::Array(_) | Self::Map(..)) => false,
-            Self::Nullable(inner) | Self::Array(inner) => inner.nullable_ok(),
+            Self::Nullable(
+                Self::Nullable(_) | Self::Array(_) | Self::Map(..) | Self::Aggregate(_),
+            ) => false,
+            Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => {
+                inner.nullable_ok()
+            }
             Self::Map(key, value) => key.nullable_ok() && value.nullable_ok(),
             Self::Scalar(_) | Self::Opaque => true,
         }
@@ -82,7 +91,46 @@ impl Shape {
             Self::Scalar(Scalar::String) | Self::Opaque => true,
             Self::Nullable(inner) => matches!(inner, Self::Scalar(Scalar::String) | Self::Opaque),
             Self::Array(inner) => inner.low_cardinality_ok(),
-            Self::Scalar(_) | Self::Map(..) => false,
+            Self::Scalar(_) | Self::Map(..) | Self::Aggregate(_) => false,
+        }
+    }
+
+    /// Whether it is an [`AggregateState`](crate::schema::AggregateState) itself, which
+    /// `#[tinybird(aggregate = "...")]` names the function of.
+    pub const fn is_aggregate(&self) -> bool {
+        matches!(self, Self::Aggregate(_))
+    }
+
+    /// Whether an [`AggregateState`](crate::schema::AggregateState) is anywhere in it.
+    pub const fn has_aggregate(&self) -> bool {
+        match self {
+            Self::Aggregate(_) => true,
+            Self::Nullable(inner) | Self::Array(inner) => inner.has_aggregate(),
+            Self::Map(key, value) => key.has_aggregate() || value.has_aggregate(),
+            Self::Scalar(_) | Self::Opaque => false,
+        }
+    }
+
+    /// Whether a `chrono::NaiveDate` is in it, which `#[tinybird(date32)]` stores as `Date32`.
+    pub const fn has_date(&self) -> bool {
+        match self {
+            Self::Scalar(scalar) => matches!(scalar, Scalar::Date),
+            Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => inner.has_date(),
+            Self::Map(_, value) => value.has_date(),
+            Self::Opaque => false,
+        }
+    }
+
+    /// Whether a `String` value is in it (not a map's key), which `#[tinybird(fixed_string(N))]`
+    /// stores as `FixedString(N)`.
+    pub const fn has_string(&self) -> bool {
+        match self {
+            Self::Scalar(scalar) => matches!(scalar, Scalar::String),
+            Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => {
+                inner.has_string()
+            }
+            Self::Map(_, value) => value.has_string(),
+            Self::Opaque => false,
         }
     }
 
@@ -90,7 +138,9 @@ impl Shape {
     pub const fn has_decimal(&self) -> bool {
         match self {
             Self::Scalar(scalar) => matches!(scalar, Scalar::Decimal),
-            Self::Nullable(inner) | Self::Array(inner) => inner.has_decimal(),
+            Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => {
+                inner.has_decimal()
+            }
             Self::Map(key, value) => key.has_decimal() || value.has_decimal(),
             Self::Opaque => false,
         }
@@ -102,7 +152,9 @@ impl Shape {
     pub const fn has_datetime(&self) -> bool {
         match self {
             Self::Scalar(scalar) => matches!(scalar, Scalar::DateTime),
-            Self::Nullable(inner) | Self::Array(inner) => inner.has_datetime(),
+            Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => {
+                inner.has_datetime()
+            }
             Self::Map(_, value) => value.has_datetime(),
             Self::Opaque => false,
         }
@@ -116,7 +168,7 @@ impl Shape {
                 matches!(key, Self::Scalar(Scalar::String)) || value.has_string_keyed_map()
             }
             Self::Nullable(inner) | Self::Array(inner) => inner.has_string_keyed_map(),
-            Self::Scalar(_) | Self::Opaque => false,
+            Self::Scalar(_) | Self::Opaque | Self::Aggregate(_) => false,
         }
     }
 }
@@ -134,8 +186,10 @@ pub enum ChShape {
     Enum,
     /// `UUID`.
     Uuid,
-    /// `IPv4`, `IPv6`.
-    Ip,
+    /// `IPv4`.
+    Ipv4,
+    /// `IPv6`.
+    Ipv6,
     /// `Bool`.
     Bool,
     /// `UIntN`.
@@ -160,8 +214,10 @@ pub enum ChShape {
     Array(&'static Self),
     /// `Map(K, V)`.
     Map(&'static Self, &'static Self),
-    /// `Tuple`, `Nested`, `JSON`, `Variant`, `Dynamic`, `AggregateFunction`, the geo types: no Rust type
-    /// of this crate maps to them, only [`Shape::Opaque`] ones.
+    /// `AggregateFunction(f, T...)`: only an [`AggregateState`](crate::schema::AggregateState) holds it.
+    AggregateFunction,
+    /// `Tuple`, `Nested`, `JSON`, `Variant`, `Dynamic`, the geo types: no Rust type of this crate maps
+    /// to them, only [`Shape::Opaque`] ones.
     Other,
 }
 
@@ -170,6 +226,7 @@ pub enum ChShape {
 pub const fn fits(rust: &Shape, ch: &ChShape) -> bool {
     match (rust, ch) {
         (Shape::Opaque, _) => true,
+        (Shape::Aggregate(_), ch) => matches!(ch, ChShape::AggregateFunction),
         (_, ChShape::LowCardinality(ch) | ChShape::SimpleAggregate(ch)) => fits(rust, ch),
         (Shape::Nullable(rust), ChShape::Nullable(ch))
         | (Shape::Array(rust), ChShape::Array(ch)) => fits(rust, ch),
@@ -189,8 +246,18 @@ const fn scalar_fits(scalar: Scalar, ch: &ChShape) -> bool {
     match scalar {
         Scalar::String => matches!(
             ch,
-            C::String | C::FixedString | C::Enum | C::Uuid | C::Ip | C::Date | C::DateTime
+            C::String
+                | C::FixedString
+                | C::Enum
+                | C::Uuid
+                | C::Ipv4
+                | C::Ipv6
+                | C::Date
+                | C::DateTime
         ),
+        Scalar::Ipv4 => matches!(ch, C::Ipv4 | C::String),
+        Scalar::Ipv6 => matches!(ch, C::Ipv6 | C::String),
+        Scalar::Enum => matches!(ch, C::Enum | C::String),
         Scalar::Uuid => matches!(ch, C::Uuid | C::String),
         Scalar::Bool => matches!(ch, C::Bool),
         Scalar::UInt(bits) => match *ch {

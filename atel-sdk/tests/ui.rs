@@ -17,3 +17,8 @@ fn pipe() {
 fn decimal() {
     trybuild::TestCases::new().compile_fail("tests/ui/decimal/*.rs");
 }
+
+#[test]
+fn enumeration() {
+    trybuild::TestCases::new().compile_fail("tests/ui/enum/*.rs");
+}

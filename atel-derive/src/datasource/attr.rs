@@ -12,7 +12,9 @@ use syn::{Attribute, LitInt, LitStr, Token};
 
 use super::case::RenameRule;
 use super::chtype::{self, Ty};
-use super::clause::{check_codec, check_index_type};
+use super::clause::{
+    check_aggregate_function, check_codec, check_index_type, check_simple_aggregate_function,
+};
 use crate::ctxt::Ctxt;
 use crate::meta::{
     Grammar, flag_value, is_resource_name, key_name, list, list_value, skip_value, string_value,
@@ -40,6 +42,12 @@ const CONTAINER: Grammar = Grammar {
         "partition_key",
         "ttl",
         "ver",
+        "is_deleted",
+        "primary_key",
+        "sampling_key",
+        "sign",
+        "version",
+        "summing_columns",
         "settings",
         "forward_query",
         "index",
@@ -58,6 +66,10 @@ const FIELD: Grammar = Grammar {
         "decimal",
         "datetime64",
         "datetime",
+        "date32",
+        "fixed_string",
+        "aggregate",
+        "simple_aggregate",
         "json_path",
         "default",
         "codec",
@@ -75,6 +87,18 @@ pub(crate) struct Container {
     pub(crate) partition_key: Option<LitStr>,
     pub(crate) ttl: Option<LitStr>,
     pub(crate) ver: Option<LitStr>,
+    /// `ENGINE_IS_DELETED` (`ReplacingMergeTree` with `ver`): the `UInt8` column marking a deleted row.
+    pub(crate) is_deleted: Option<LitStr>,
+    /// `ENGINE_PRIMARY_KEY`: a prefix of the sorting key.
+    pub(crate) primary_key: Option<LitStr>,
+    /// `ENGINE_SAMPLING_KEY`.
+    pub(crate) sampling_key: Option<LitStr>,
+    /// `ENGINE_SIGN` (`CollapsingMergeTree`, `VersionedCollapsingMergeTree`).
+    pub(crate) sign: Option<LitStr>,
+    /// `ENGINE_VERSION` (`VersionedCollapsingMergeTree`).
+    pub(crate) version: Option<LitStr>,
+    /// `ENGINE_COLUMNS` (`SummingMergeTree`): the columns summed.
+    pub(crate) summing_columns: Option<LitStr>,
     pub(crate) settings: Option<LitStr>,
     /// `FORWARD_QUERY`: how a deployment migrates the live rows into a changed schema.
     pub(crate) forward_query: Option<LitStr>,
@@ -103,6 +127,14 @@ pub(crate) struct Field {
     pub(crate) datetime64: Option<DateTime64>,
     /// `datetime`: the field's date-times are `DateTime` (seconds).
     pub(crate) datetime: Option<TokenStream>,
+    /// `date32`: the field's dates are `Date32`.
+    pub(crate) date32: Option<TokenStream>,
+    /// `fixed_string(N)`: the field's strings are `FixedString(N)`.
+    pub(crate) fixed_string: Option<LitInt>,
+    /// `aggregate = "f"`: the function of an `AggregateState` field.
+    pub(crate) aggregate: Option<LitStr>,
+    /// `simple_aggregate = "f"`: the column is `SimpleAggregateFunction(f, T)`.
+    pub(crate) simple_aggregate: Option<LitStr>,
     pub(crate) json_path: Option<LitStr>,
     pub(crate) default: Option<LitStr>,
     pub(crate) codec: Option<LitStr>,
@@ -280,6 +312,12 @@ impl Container {
                         "partition_key" => &mut this.partition_key,
                         "ttl" => &mut this.ttl,
                         "ver" => &mut this.ver,
+                        "is_deleted" => &mut this.is_deleted,
+                        "primary_key" => &mut this.primary_key,
+                        "sampling_key" => &mut this.sampling_key,
+                        "sign" => &mut this.sign,
+                        "version" => &mut this.version,
+                        "summing_columns" => &mut this.summing_columns,
                         "settings" => &mut this.settings,
                         "forward_query" => &mut this.forward_query,
                         "index" => {
@@ -359,6 +397,12 @@ impl Container {
             ("partition_key", &self.partition_key),
             ("ttl", &self.ttl),
             ("ver", &self.ver),
+            ("is_deleted", &self.is_deleted),
+            ("primary_key", &self.primary_key),
+            ("sampling_key", &self.sampling_key),
+            ("sign", &self.sign),
+            ("version", &self.version),
+            ("summing_columns", &self.summing_columns),
             ("settings", &self.settings),
             ("forward_query", &self.forward_query),
         ] {
@@ -409,6 +453,16 @@ impl Field {
                         "json_path" => &mut this.json_path,
                         "default" => &mut this.default,
                         "codec" => &mut this.codec,
+                        "aggregate" => &mut this.aggregate,
+                        "simple_aggregate" => &mut this.simple_aggregate,
+                        "date32" => {
+                            return FIELD.read(cx, &meta, &mut this.date32, flag_value);
+                        }
+                        "fixed_string" => {
+                            return FIELD.read(cx, &meta, &mut this.fixed_string, |cx, meta| {
+                                list_value(cx, meta, "3", "a length in bytes")
+                            });
+                        }
                         "low_cardinality" => {
                             return FIELD.read(cx, &meta, &mut this.low_cardinality, flag_value);
                         }
@@ -502,6 +556,56 @@ impl Field {
                     "`datetime` and `type` both set the type, write `DateTime` in `type`",
                 );
             }
+            if let Some(flag) = &self.date32 {
+                cx.error_spanned_by(
+                    flag,
+                    "`date32` and `type` both set the type, write `Date32` in `type`",
+                );
+            }
+            if let Some(n) = &self.fixed_string {
+                cx.error_spanned_by(
+                    n,
+                    "`fixed_string` and `type` both set the type, write `FixedString(N)` in `type`",
+                );
+            }
+            if let Some(function) = &self.aggregate {
+                cx.error_spanned_by(
+                    function,
+                    "`aggregate` and `type` both set the type, write `AggregateFunction(f, T)` in \
+                     `type`",
+                );
+            }
+            if let Some(function) = &self.simple_aggregate {
+                cx.error_spanned_by(
+                    function,
+                    "`simple_aggregate` and `type` both set the type, write \
+                     `SimpleAggregateFunction(f, T)` in `type`",
+                );
+            }
+        }
+        if let (Some(_), Some(simple)) = (&self.aggregate, &self.simple_aggregate) {
+            cx.error_spanned_by(
+                simple,
+                "`aggregate` and `simple_aggregate` both set the column's function, keep one",
+            );
+        }
+        if let Some(function) = &self.aggregate
+            && let Err(message) = check_aggregate_function(&function.value())
+        {
+            cx.error_spanned_by(function, message);
+        }
+        if let Some(function) = &self.simple_aggregate
+            && let Err(message) = check_simple_aggregate_function(&function.value())
+        {
+            cx.error_spanned_by(function, message);
+        }
+        if let Some(n) = &self.fixed_string
+            && !n.base10_parse::<u32>().is_ok_and(|n| n > 0)
+        {
+            cx.error_spanned_by(
+                n,
+                "a `FixedString` length is a whole number of bytes from 1",
+            );
         }
         if let (Some(flag), Some(_)) = (&self.datetime, &self.datetime64) {
             cx.error_spanned_by(
@@ -568,7 +672,7 @@ impl Field {
 }
 
 /// `key = "x"` or `key(serialize = "x", deserialize = "y")`: the name used when serializing.
-fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
+pub(crate) fn serialize_half(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<LitStr>> {
     if meta.input.peek(Token![=]) {
         return Ok(Some(meta.value()?.parse()?));
     }

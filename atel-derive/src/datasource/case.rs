@@ -62,6 +62,39 @@ impl RenameRule {
     }
 }
 
+impl RenameRule {
+    /// The name serde writes for a variant named `variant` (a `PascalCase` Rust name), exactly as
+    /// serde does.
+    pub(crate) fn apply_to_variant(self, variant: &str) -> String {
+        match self {
+            Self::Pascal => variant.to_owned(),
+            Self::Lower => variant.to_ascii_lowercase(),
+            Self::Upper => variant.to_ascii_uppercase(),
+            Self::Camel => {
+                let mut chars = variant.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_ascii_lowercase().to_string() + chars.as_str()
+                })
+            }
+            Self::Snake => {
+                let mut snake = String::with_capacity(variant.len() + 4);
+                for (i, ch) in variant.char_indices() {
+                    if i > 0 && ch.is_uppercase() {
+                        snake.push('_');
+                    }
+                    snake.push(ch.to_ascii_lowercase());
+                }
+                snake
+            }
+            Self::ScreamingSnake => Self::Snake.apply_to_variant(variant).to_ascii_uppercase(),
+            Self::Kebab => Self::Snake.apply_to_variant(variant).replace('_', "-"),
+            Self::ScreamingKebab => Self::ScreamingSnake
+                .apply_to_variant(variant)
+                .replace('_', "-"),
+        }
+    }
+}
+
 /// `AgentActivation` → `agent_activation`, `HTTPRequest` → `http_request`.
 pub(crate) fn to_snake_case(ident: &str) -> String {
     let chars: Vec<char> = ident.chars().collect();
@@ -105,6 +138,25 @@ mod tests {
             assert_eq!(rule.apply_to_field(field), expected, "{rule:?}");
         }
         assert_eq!(RenameRule::from_name("Camel"), None);
+    }
+
+    #[test]
+    fn variant_rules_match_serde() {
+        let variant = "PendingPayment";
+        let cases = [
+            ("lowercase", "pendingpayment"),
+            ("UPPERCASE", "PENDINGPAYMENT"),
+            ("PascalCase", "PendingPayment"),
+            ("camelCase", "pendingPayment"),
+            ("snake_case", "pending_payment"),
+            ("SCREAMING_SNAKE_CASE", "PENDING_PAYMENT"),
+            ("kebab-case", "pending-payment"),
+            ("SCREAMING-KEBAB-CASE", "PENDING-PAYMENT"),
+        ];
+        for (rule, expected) in cases {
+            let rule = RenameRule::from_name(rule).unwrap();
+            assert_eq!(rule.apply_to_variant(variant), expected, "{rule:?}");
+        }
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
         ("sorting_key", &attrs.sorting_key),
         ("partition_key", &attrs.partition_key),
         ("ttl", &attrs.ttl),
+        ("primary_key", &attrs.primary_key),
+        ("sampling_key", &attrs.sampling_key),
+        ("summing_columns", &attrs.summing_columns),
     ] {
         if let Some(lit) = lit {
             let mut reported = HashSet::new();
@@ -53,23 +56,139 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
             }
         }
     }
-    if let Some(ver) = &attrs.ver {
-        let engine = attrs.engine.as_ref().map(LitStr::value);
-        if engine.as_deref() != Some("ReplacingMergeTree") {
-            let engine = engine.unwrap_or_else(|| "MergeTree".to_owned());
+    check_engine_params(cx, cont, &columns);
+    if let (Some(primary), Some(sorting)) = (&attrs.primary_key, &attrs.sorting_key) {
+        let (primary_parts, sorting_parts) =
+            (key_parts(&primary.value()), key_parts(&sorting.value()));
+        if primary_parts.len() > sorting_parts.len()
+            || primary_parts
+                .iter()
+                .zip(&sorting_parts)
+                .any(|(p, s)| p != s)
+        {
             cx.error_spanned_by(
-                ver,
+                primary,
                 format!(
-                    "`ver` requires `engine = \"ReplacingMergeTree\"`, the engine is `{engine}`"
+                    "`primary_key` must be a prefix of `sorting_key` (`{}`), ClickHouse refuses any \
+                     other",
+                    sorting.value().trim()
                 ),
             );
         }
-        let name = ver.value();
+    } else if let Some(primary) = &attrs.primary_key {
+        cx.error_spanned_by(
+            primary,
+            "`primary_key` needs a `sorting_key` it is a prefix of",
+        );
+    }
+}
+
+const REPLACING: &[&str] = &["ReplacingMergeTree"];
+const COLLAPSING: &[&str] = &["CollapsingMergeTree", "VersionedCollapsingMergeTree"];
+const VERSIONED: &[&str] = &["VersionedCollapsingMergeTree"];
+const SUMMING: &[&str] = &["SummingMergeTree"];
+
+/// The engine's column parameters: each names one column and belongs to its engines; the engines
+/// that need one have it.
+fn check_engine_params(cx: &mut Ctxt, cont: &Container<'_>, columns: &[&str]) {
+    let attrs = &cont.attrs;
+    let engine = attrs
+        .engine
+        .as_ref()
+        .map_or_else(|| "MergeTree".to_owned(), LitStr::value);
+    for (key, lit, engines) in [
+        ("ver", &attrs.ver, REPLACING),
+        ("is_deleted", &attrs.is_deleted, REPLACING),
+        ("sign", &attrs.sign, COLLAPSING),
+        ("version", &attrs.version, VERSIONED),
+        ("summing_columns", &attrs.summing_columns, SUMMING),
+    ] {
+        let Some(lit) = lit else {
+            continue;
+        };
+        if !engines.contains(&engine.as_str()) {
+            let wanted = engines
+                .iter()
+                .map(|e| format!("`engine = \"{e}\"`"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            cx.error_spanned_by(
+                lit,
+                format!("`{key}` requires {wanted}, the engine is `{engine}`"),
+            );
+        }
+        if key == "summing_columns" {
+            continue;
+        }
+        let name = lit.value();
         let name = unquote(name.trim());
         if !name.is_empty() && !columns.contains(&name) {
-            unknown_column(cx, ver, name, "ver", &columns);
+            unknown_column(cx, lit, name, key, columns);
         }
     }
+    if let (Some(is_deleted), None) = (&attrs.is_deleted, &attrs.ver) {
+        cx.error_spanned_by(
+            is_deleted,
+            "`is_deleted` needs a `ver` column too: ClickHouse keeps the latest version of a row and \
+             drops it when that version is marked deleted",
+        );
+    }
+    let span = attrs.engine.as_ref();
+    if let Some(engine_lit) = span {
+        if COLLAPSING.contains(&engine.as_str()) && attrs.sign.is_none() {
+            cx.error_spanned_by(
+                engine_lit,
+                format!("`{engine}` needs `sign = \"...\"`, the `Int8` column of 1 and -1"),
+            );
+        }
+        if VERSIONED.contains(&engine.as_str()) && attrs.version.is_none() {
+            cx.error_spanned_by(
+                engine_lit,
+                format!("`{engine}` needs `version = \"...\"`, the version column"),
+            );
+        }
+    }
+}
+
+/// The top-level, comma-separated parts of a key expression, outer parentheses dropped and blanks
+/// folded: `(a, toDate(b))` → `["a", "toDate(b)"]`.
+fn key_parts(expr: &str) -> Vec<String> {
+    let mut expr = expr.trim();
+    while let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+        // Only when the parentheses match each other, not `(a), (b)`.
+        let mut depth = 0_i32;
+        let balanced = inner.chars().all(|ch| {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            depth >= 0
+        });
+        if !balanced {
+            break;
+        }
+        expr = inner.trim();
+    }
+    let mut parts = Vec::new();
+    let mut depth = 0_i32;
+    let mut current = String::new();
+    for ch in expr.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(current.split_whitespace().collect::<Vec<_>>().join(" "));
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(ch);
+    }
+    parts.push(current.split_whitespace().collect::<Vec<_>>().join(" "));
+    parts.retain(|part| !part.is_empty());
+    parts
 }
 
 /// Column names are unique and non-empty, and there is at least one column.
@@ -235,7 +354,16 @@ fn next_is_paren(chars: &[char], from: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::referenced_columns;
+    use super::{key_parts, referenced_columns};
+
+    #[test]
+    fn key_parts_split_at_top_level_commas() {
+        assert_eq!(key_parts("(a, toDate(b, 'x'))"), ["a", "toDate(b, 'x')"]);
+        assert_eq!(key_parts("a,b"), ["a", "b"]);
+        assert_eq!(key_parts("(a), (b)"), ["(a)", "(b)"]);
+        assert_eq!(key_parts("tuple()"), ["tuple()"]);
+        assert!(key_parts("  ").is_empty());
+    }
 
     #[test]
     fn key_expressions_name_their_columns() {

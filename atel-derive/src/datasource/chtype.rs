@@ -12,7 +12,8 @@ pub(crate) enum Ty {
     FixedString,
     Enum,
     Uuid,
-    Ip,
+    Ipv4,
+    Ipv6,
     Bool,
     UInt(u16),
     Int(u16),
@@ -25,7 +26,9 @@ pub(crate) enum Ty {
     SimpleAggregate(Box<Self>),
     Array(Box<Self>),
     Map(Box<Self>, Box<Self>),
-    /// Tuples, `JSON`, `Variant`, `AggregateFunction`, …: valid, but no Rust type maps to them.
+    /// `AggregateFunction(f, T...)`: only an `AggregateState` holds it.
+    AggregateFunction,
+    /// Tuples, `JSON`, `Variant`, …: valid, but no Rust type maps to them.
     Other,
 }
 
@@ -336,7 +339,8 @@ fn check(node: &Node) -> Result<Ty, String> {
         "String" => no_args(Ty::String),
         "Bool" => no_args(Ty::Bool),
         "UUID" => no_args(Ty::Uuid),
-        "IPv4" | "IPv6" => no_args(Ty::Ip),
+        "IPv4" => no_args(Ty::Ipv4),
+        "IPv6" => no_args(Ty::Ipv6),
         "Date" | "Date32" => no_args(Ty::Date),
         "Float32" => no_args(Ty::Float(32)),
         "Float64" => no_args(Ty::Float(64)),
@@ -473,7 +477,7 @@ fn check(node: &Node) -> Result<Ty, String> {
                         _ => return Err("`AggregateFunction` takes a function, then types".into()),
                     }
                 }
-                Ok(Ty::Other)
+                Ok(Ty::AggregateFunction)
             }
             _ => Err("`AggregateFunction` takes a function and types, e.g. \
                  `AggregateFunction(uniq, String)`"
@@ -595,6 +599,7 @@ fn nullable_holds(ty: &Ty) -> bool {
             | Ty::SimpleAggregate(_)
             | Ty::Array(_)
             | Ty::Map(..)
+            | Ty::AggregateFunction
             | Ty::Other
     )
 }
@@ -637,7 +642,7 @@ fn unknown_family(name: &str) -> String {
 }
 
 /// Levenshtein distance.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -1,6 +1,7 @@
 //! The small grammars inside attribute values that ClickHouse checks at deploy time and the derive
 //! checks at compile time instead: `CODEC(...)` lists and index `TYPE`s.
 
+use super::chtype::distance;
 use crate::meta::list;
 
 /// Index types ClickHouse has, with how many arguments each may take (their values ClickHouse checks).
@@ -218,5 +219,202 @@ mod tests {
         assert!(
             err("bloom(0.1)").starts_with("unknown index type `bloom`, expected one of `minmax`")
         );
+    }
+}
+
+/// Aggregate functions a `-State` column commonly holds. Combinator suffixes (`uniqIf`,
+/// `sumArray`, …) are taken off before the name is looked up.
+const AGGREGATE_FUNCTIONS: &[&str] = &[
+    "sum",
+    "uniq",
+    "quantiles",
+    "any",
+    "anyHeavy",
+    "anyLast",
+    "argMax",
+    "argMin",
+    "avg",
+    "avgWeighted",
+    "count",
+    "entropy",
+    "groupArray",
+    "groupArraySample",
+    "groupBitAnd",
+    "groupBitOr",
+    "groupBitXor",
+    "groupBitmap",
+    "groupUniqArray",
+    "histogram",
+    "max",
+    "maxMap",
+    "median",
+    "min",
+    "minMap",
+    "quantile",
+    "quantileExact",
+    "quantileTDigest",
+    "quantileTiming",
+    "quantilesExact",
+    "quantilesTDigest",
+    "quantilesTiming",
+    "stddevPop",
+    "stddevSamp",
+    "sumMap",
+    "sumWithOverflow",
+    "topK",
+    "topKWeighted",
+    "uniqCombined",
+    "uniqCombined64",
+    "uniqExact",
+    "uniqHLL12",
+    "uniqTheta",
+    "varPop",
+    "varSamp",
+];
+
+/// Functions `SimpleAggregateFunction` accepts: the result of merging two values is the function of
+/// them, so the column stores plain values.
+const SIMPLE_AGGREGATE_FUNCTIONS: &[&str] = &[
+    "sum",
+    "max",
+    "min",
+    "any",
+    "anyLast",
+    "sumWithOverflow",
+    "groupBitAnd",
+    "groupBitOr",
+    "groupBitXor",
+    "groupArrayArray",
+    "groupUniqArrayArray",
+    "sumMap",
+    "minMap",
+    "maxMap",
+];
+
+const COMBINATORS: &[&str] = &[
+    "If",
+    "Array",
+    "Distinct",
+    "OrNull",
+    "OrDefault",
+    "ForEach",
+    "Map",
+    "Resample",
+];
+
+/// `uniq`, `quantiles(0.5, 0.9)`, `uniqIf`: the function of an `AggregateFunction` column, checked.
+pub(crate) fn check_aggregate_function(text: &str) -> Result<(), String> {
+    let name = function_name(text)?;
+    let mut base = name;
+    loop {
+        if AGGREGATE_FUNCTIONS.contains(&base) {
+            return Ok(());
+        }
+        match COMBINATORS
+            .iter()
+            .find_map(|combinator| base.strip_suffix(combinator).filter(|b| !b.is_empty()))
+        {
+            Some(shorter) => base = shorter,
+            None => break,
+        }
+    }
+    Err(unknown_function(
+        name,
+        AGGREGATE_FUNCTIONS,
+        "an aggregate function",
+    ))
+}
+
+/// `sum`, `max`, `anyLast`: the function of a `SimpleAggregateFunction` column, checked.
+pub(crate) fn check_simple_aggregate_function(text: &str) -> Result<(), String> {
+    let name = function_name(text)?;
+    if text.contains('(') {
+        return Err(format!(
+            "`SimpleAggregateFunction` takes a function without parameters, found `{}`",
+            text.trim()
+        ));
+    }
+    if SIMPLE_AGGREGATE_FUNCTIONS.contains(&name) {
+        return Ok(());
+    }
+    Err(unknown_function(
+        name,
+        SIMPLE_AGGREGATE_FUNCTIONS,
+        "a function `SimpleAggregateFunction` takes (its merge of two values is the function of them)",
+    ))
+}
+
+/// The identifier before an optional `(params)`, which must be closed.
+fn function_name(text: &str) -> Result<&str, String> {
+    let text = text.trim();
+    let (name, rest) = text.split_once('(').unwrap_or((text, ""));
+    let name = name.trim();
+    let identifier = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !identifier {
+        return Err(format!(
+            "invalid aggregate function `{text}`, expected a name with optional parameters, e.g. \
+             `uniq` or `quantiles(0.5, 0.9)`"
+        ));
+    }
+    if text.contains('(') && !rest.trim_end().ends_with(')') {
+        return Err(format!(
+            "invalid aggregate function `{text}`: `(` is not closed"
+        ));
+    }
+    Ok(name)
+}
+
+/// `` `a`, `b` or `c` ``
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!("{} or `{last}`", list(init)),
+    }
+}
+
+fn unknown_function(name: &str, known: &[&str], what: &str) -> String {
+    let examples = or_list(&known[..3.min(known.len())]);
+    let lower = name.to_ascii_lowercase();
+    let close: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|known| {
+            let known = known.to_ascii_lowercase();
+            known == lower || distance(&known, &lower) <= 2
+        })
+        .take(3)
+        .collect();
+    if close.is_empty() {
+        format!("unknown aggregate function `{name}`, expected {what}, such as {examples}")
+    } else {
+        format!(
+            "unknown aggregate function `{name}`, did you mean {}?",
+            or_list(&close)
+        )
+    }
+}
+
+#[cfg(test)]
+mod aggregate_tests {
+    use super::{check_aggregate_function, check_simple_aggregate_function};
+
+    #[test]
+    fn aggregate_functions_are_checked() {
+        assert!(check_aggregate_function("uniq").is_ok());
+        assert!(check_aggregate_function("quantiles(0.5, 0.9)").is_ok());
+        assert!(check_aggregate_function("uniqIf").is_ok());
+        assert!(check_aggregate_function("sumArrayIf").is_ok());
+        assert!(check_aggregate_function("argMax").is_ok());
+        assert_eq!(
+            check_aggregate_function("summ").unwrap_err(),
+            "unknown aggregate function `summ`, did you mean `sum` or `sumMap`?"
+        );
+        assert!(check_aggregate_function("quantiles(0.5").is_err());
+        assert!(check_aggregate_function("1x").is_err());
+        assert!(check_simple_aggregate_function("max").is_ok());
+        assert!(check_simple_aggregate_function("uniq").is_err());
+        assert!(check_simple_aggregate_function("sum(1)").is_err());
     }
 }

@@ -22,6 +22,12 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let ttl = opt(attrs.ttl.as_ref());
     let ver = opt(attrs.ver.as_ref());
     let settings = opt(attrs.settings.as_ref());
+    let is_deleted = opt(attrs.is_deleted.as_ref());
+    let primary_key = opt(attrs.primary_key.as_ref());
+    let sampling_key = opt(attrs.sampling_key.as_ref());
+    let sign = opt(attrs.sign.as_ref());
+    let version = opt(attrs.version.as_ref());
+    let summing_columns = opt(attrs.summing_columns.as_ref());
     let forward_query = opt(attrs.forward_query.as_ref());
     let columns = cont.columns.iter().map(column);
     let tokens = attrs.tokens.iter().map(|(_, name, permission)| {
@@ -81,6 +87,12 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                             partition_key: #partition_key,
                             ttl: #ttl,
                             ver: #ver,
+                            is_deleted: #is_deleted,
+                            primary_key: #primary_key,
+                            sampling_key: #sampling_key,
+                            sign: #sign,
+                            version: #version,
+                            summing_columns: #summing_columns,
                             settings: #settings,
                         },
                         forward_query: #forward_query,
@@ -179,6 +191,52 @@ fn type_checks(column: &Column<'_>) -> Vec<(TokenStream, String)> {
             ),
         ));
     }
+    if attrs.date32.is_some() {
+        checks.push((
+            quote_spanned!(span=> #shape.has_date()),
+            format!(
+                "`date32` is for a `chrono::NaiveDate` field (or an `Option`, `Vec` or map of them), \
+                 field `{field}` is `{shown}`"
+            ),
+        ));
+    }
+    if let Some(n) = &attrs.fixed_string {
+        checks.push((
+            quote_spanned!(span=> #shape.has_string()),
+            format!(
+                "`fixed_string({n})` is for a `String` field (or an `Option`, `Vec` or map of them), \
+                 field `{field}` is `{shown}`"
+            ),
+        ));
+    }
+    match &attrs.aggregate {
+        Some(function) => checks.push((
+            quote_spanned!(span=> #shape.is_aggregate()),
+            format!(
+                "`aggregate = \"{}\"` is for an `atel_sdk::schema::AggregateState<T>` field, field \
+                 `{field}` is `{shown}`",
+                function.value()
+            ),
+        )),
+        None => checks.push((
+            quote_spanned!(span=> !#shape.has_aggregate()),
+            format!(
+                "`{shown}` (field `{field}`) needs its aggregate function: add \
+                 `#[tinybird(aggregate = \"...\")]`, e.g. `aggregate = \"uniq\"` (and the \
+                 `AggregateState` must be the field's type itself)"
+            ),
+        )),
+    }
+    if let Some(function) = &attrs.simple_aggregate {
+        checks.push((
+            quote_spanned!(span=> !#shape.has_aggregate()),
+            format!(
+                "`simple_aggregate = \"{}\"` holds plain values, field `{field}` is `{shown}`, an \
+                 aggregate state",
+                function.value()
+            ),
+        ));
+    }
     match &attrs.decimal {
         Some(decimal) => checks.push((
             quote_spanned!(span=> #shape.has_decimal()),
@@ -226,7 +284,9 @@ fn ch_shape(ty: &Ty) -> TokenStream {
         Ty::FixedString => quote!(#path::FixedString),
         Ty::Enum => quote!(#path::Enum),
         Ty::Uuid => quote!(#path::Uuid),
-        Ty::Ip => quote!(#path::Ip),
+        Ty::Ipv4 => quote!(#path::Ipv4),
+        Ty::Ipv6 => quote!(#path::Ipv6),
+        Ty::AggregateFunction => quote!(#path::AggregateFunction),
         Ty::Bool => quote!(#path::Bool),
         Ty::UInt(bits) => quote!(#path::UInt(#bits)),
         Ty::Int(bits) => quote!(#path::Int(#bits)),
@@ -281,11 +341,25 @@ fn column(column: &Column<'_>) -> TokenStream {
                 &::atel_sdk::__private::ChType::DateTime
             ));
         }
+        if attrs.date32.is_some() {
+            ty = quote!(::atel_sdk::__private::ChType::with_date32(#ty));
+        }
+        if let Some(n) = &attrs.fixed_string {
+            ty = quote!(::atel_sdk::__private::ChType::with_fixed_string(#ty, #n));
+        }
         if attrs.low_cardinality.is_some() {
             ty = quote!(::atel_sdk::__private::ChType::low_cardinality(#ty));
         }
         if attrs.low_cardinality_keys.is_some() {
             ty = quote!(::atel_sdk::__private::ChType::low_cardinality_keys(#ty));
+        }
+        if let Some(function) = &attrs.aggregate {
+            let function = function.value();
+            ty = quote!(::atel_sdk::__private::ChType::with_aggregate(#ty, #function));
+        }
+        if let Some(function) = &attrs.simple_aggregate {
+            let function = function.value();
+            ty = quote!(::atel_sdk::__private::ChType::simple_aggregate(#ty, #function));
         }
         ty
     };

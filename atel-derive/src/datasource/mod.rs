@@ -3,8 +3,8 @@
 //! for it after an error.
 
 mod ast;
-mod attr;
-mod case;
+pub(crate) mod attr;
+pub(crate) mod case;
 mod check;
 mod chtype;
 mod clause;

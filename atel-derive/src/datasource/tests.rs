@@ -74,6 +74,12 @@ fn expands_struct_and_field_attributes() {
                             partition_key: ::core::option::Option::None,
                             ttl: ::core::option::Option::None,
                             ver: ::core::option::Option::Some("v"),
+                            is_deleted: ::core::option::Option::None,
+                            primary_key: ::core::option::Option::None,
+                            sampling_key: ::core::option::Option::None,
+                            sign: ::core::option::Option::None,
+                            version: ::core::option::Option::None,
+                            summing_columns: ::core::option::Option::None,
                             settings: ::core::option::Option::None,
                         },
                         forward_query: ::core::option::Option::None,
@@ -105,7 +111,8 @@ fn expands_struct_and_field_attributes() {
     ] {
         assert!(checks.contains(&condition), "{condition} in {checks}");
     }
-    assert_eq!(checks.matches("assert !").count(), 3 * 2 + 1 + 1);
+    // Per typed column: nullable, decimal, aggregate; one low_cardinality; one hand-written type.
+    assert_eq!(checks.matches("assert !").count(), 3 * 3 + 1 + 1);
 }
 
 #[test]
@@ -246,15 +253,17 @@ fn errors_are_collected_in_one_result() {
         messages,
         [
             "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
-             `sorting_key`, `partition_key`, `ttl`, `ver`, `settings`, `forward_query`, `index`, \
-             `token`",
+             `sorting_key`, `partition_key`, `ttl`, `ver`, `is_deleted`, `primary_key`, \
+             `sampling_key`, `sign`, `version`, `summing_columns`, `settings`, `forward_query`, \
+             `index`, `token`",
             "expected a string literal for `name`, e.g. `name = \"...\"`",
             "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
              `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \
              `VersionedCollapsingMergeTree`, `Null`",
             "unknown tinybird field attribute `lowcard`, expected one of `column`, `type`, \
              `low_cardinality`, `low_cardinality_keys`, `decimal`, `datetime64`, `datetime`, \
-             `json_path`, `default`, `codec`, `skip`",
+             `date32`, `fixed_string`, `aggregate`, `simple_aggregate`, `json_path`, `default`, \
+             `codec`, `skip`",
             "`codec` cannot be empty",
         ]
     );
