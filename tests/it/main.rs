@@ -19,6 +19,7 @@ mod pipes;
 mod pricing_fixtures;
 mod pricing_sql;
 mod schema;
+mod shop;
 mod stream;
 mod testing;
 

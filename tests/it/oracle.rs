@@ -75,7 +75,13 @@ fn assert_datasource(schema: &DatasourceSchema) {
     let ours: Vec<(String, String, String)> = schema
         .columns
         .iter()
-        .map(|c| (c.name.to_owned(), c.ty.to_string(), c.effective_json_path()))
+        .map(|c| {
+            (
+                c.name.to_owned(),
+                c.ty.to_string(),
+                c.effective_json_path().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(theirs, ours, "{}", schema.name);
     let engine = &seen["engine"];
