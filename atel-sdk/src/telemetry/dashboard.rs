@@ -266,13 +266,11 @@ pub struct SessionDrilldown {
     pub limit: u32,
 }
 
-/// The dashboard's endpoints as (name, `.pipe` text), for [`project_files`](super::project_files).
-pub fn endpoints() -> Vec<(&'static str, String)> {
-    use crate::Pipe as _;
-    vec![
-        (DailyCostByModel::NAME, DailyCostByModel::datafile()),
-        (DailyTokens::NAME, DailyTokens::datafile()),
-        (TopSessions::NAME, TopSessions::datafile()),
-        (SessionDrilldown::NAME, SessionDrilldown::datafile()),
-    ]
+/// The dashboard's endpoints, for [`project`](super::project).
+pub fn project() -> crate::project::Project {
+    crate::project::Project::new()
+        .pipe::<DailyCostByModel>()
+        .pipe::<DailyTokens>()
+        .pipe::<TopSessions>()
+        .pipe::<SessionDrilldown>()
 }

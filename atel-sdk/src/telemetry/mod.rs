@@ -12,57 +12,24 @@ pub mod pricing;
 
 pub use datasources::{AgentActivation, AgentEvent, ApiRequest, SkillActivation};
 
-use crate::{Datasource as _, Pipe as _};
+use crate::project::Project;
 
-/// Every datafile of the telemetry project as (path relative to `tinybird/`, text): what
-/// `cargo run --example dump-schemas` writes and what its `--check` compares.
-pub fn project_files() -> Vec<(String, String)> {
-    let datasources = [
-        (AgentActivation::NAME, AgentActivation::datafile()),
-        (SkillActivation::NAME, SkillActivation::datafile()),
-        (ApiRequest::NAME, ApiRequest::datafile()),
-    ];
-    let endpoints = [
-        (
-            pipes::AgentUsageSummary::NAME,
-            pipes::AgentUsageSummary::datafile(),
-        ),
-        (
-            pipes::SkillFrequency::NAME,
-            pipes::SkillFrequency::datafile(),
-        ),
-        (pipes::CostByModel::NAME, pipes::CostByModel::datafile()),
-        (
-            pipes::SessionOverview::NAME,
-            pipes::SessionOverview::datafile(),
-        ),
-        (
-            pipes::OptimizationInsights::NAME,
-            pipes::OptimizationInsights::datafile(),
-        ),
-        (
-            otel_pipes::OtelApiRequests::NAME,
-            otel_pipes::OtelApiRequests::datafile(),
-        ),
-        (
-            otel_pipes::OtelUsageByDay::NAME,
-            otel_pipes::OtelUsageByDay::datafile(),
-        ),
-        (
-            otel_pipes::OtelToolResults::NAME,
-            otel_pipes::OtelToolResults::datafile(),
-        ),
-        (
-            otel_pipes::Reconcile::NAME,
-            otel_pipes::Reconcile::datafile(),
-        ),
-    ];
-    let datasources = datasources
-        .into_iter()
-        .map(|(name, text)| (format!("datasources/{name}.datasource"), text));
-    let endpoints = endpoints
-        .into_iter()
-        .chain(dashboard::endpoints())
-        .map(|(name, text)| (format!("endpoints/{name}.pipe"), text));
-    datasources.chain(endpoints).collect()
+/// The whole telemetry project: what `cargo run --example dump-schemas` writes into `tinybird/` and
+/// what its `--check` compares.
+pub fn project() -> Project {
+    Project::new()
+        .datasource::<AgentActivation>()
+        .datasource::<SkillActivation>()
+        .datasource::<ApiRequest>()
+        .pipe::<pipes::AgentUsageSummary>()
+        .pipe::<pipes::SkillFrequency>()
+        .pipe::<pipes::CostByModel>()
+        .pipe::<pipes::SessionOverview>()
+        .pipe::<pipes::OptimizationInsights>()
+        .pipe::<otel_pipes::OtelApiRequests>()
+        .pipe::<otel_pipes::OtelUsageByDay>()
+        .pipe::<otel_pipes::OtelToolResults>()
+        .pipe::<otel_pipes::Reconcile>()
+        .merge(dashboard::project())
+        .merge(otel::project())
 }

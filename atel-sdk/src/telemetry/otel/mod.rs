@@ -32,27 +32,18 @@ pub use logs::LogRow;
 pub use metrics::{GaugeRow, SumRow};
 pub use traces::SpanRow;
 
-use crate::Datasource as _;
-
 /// An OpenTelemetry attribute map as the exporter writes it: every value as text (ints in decimal,
 /// bools `true`/`false`, arrays and maps as compact JSON). Sorted, so a row's JSON is the same
 /// each time it is encoded.
 pub type Attributes = std::collections::BTreeMap<String, String>;
 
-/// The six datafiles as (path relative to `tinybird/`, text), for `dump-schemas`.
-pub fn project_files() -> Vec<(String, String)> {
-    [
-        (LogRow::NAME, LogRow::datafile()),
-        (SpanRow::NAME, SpanRow::datafile()),
-        (SumRow::NAME, SumRow::datafile()),
-        (GaugeRow::NAME, GaugeRow::datafile()),
-        (HistogramRow::NAME, HistogramRow::datafile()),
-        (
-            ExponentialHistogramRow::NAME,
-            ExponentialHistogramRow::datafile(),
-        ),
-    ]
-    .into_iter()
-    .map(|(name, text)| (format!("datasources/{name}.datasource"), text))
-    .collect()
+/// The six datasources, for [`telemetry::project`](super::project).
+pub fn project() -> crate::project::Project {
+    crate::project::Project::new()
+        .datasource::<LogRow>()
+        .datasource::<SpanRow>()
+        .datasource::<SumRow>()
+        .datasource::<GaugeRow>()
+        .datasource::<HistogramRow>()
+        .datasource::<ExponentialHistogramRow>()
 }
