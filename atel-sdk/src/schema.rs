@@ -331,8 +331,8 @@ fn write_enum<V: fmt::Display>(
 /// | `bool`                                      | `Bool`                                           |
 /// | `u8` … `u128`, `i8` … `i128`                | `UInt8` … `UInt128`, `Int8` … `Int128`           |
 /// | `f32`, `f64`                                | `Float32`, `Float64`                             |
-/// | `chrono::DateTime<Utc>`, `NaiveDateTime`    | `DateTime64(3)`; `DateTime64(P[, 'tz'])` with `#[tinybird(datetime64(P[, "tz"]))]`, `DateTime` with `#[tinybird(datetime)]` |
-/// | `chrono::NaiveDate`                         | `Date`; `Date32` with `#[tinybird(date32)]`      |
+/// | `chrono::DateTime<Utc>`, `NaiveDateTime`, `time::OffsetDateTime`, `PrimitiveDateTime` (feature `time`) | `DateTime64(3)`; `DateTime64(P[, 'tz'])` with `#[tinybird(datetime64(P[, "tz"]))]`, `DateTime` with `#[tinybird(datetime)]` |
+/// | `chrono::NaiveDate`, `time::Date`           | `Date`; `Date32` with `#[tinybird(date32)]`      |
 /// | `std::net::Ipv4Addr`, `Ipv6Addr`            | `IPv4`, `IPv6`                                   |
 /// | a fieldless enum with `#[derive(atel_sdk::Enum)]` | `Enum8('a' = 1, ...)` (`Enum16` when needed), by serde's variant names |
 /// | [`AggregateState<T>`] with `#[tinybird(aggregate = "f")]` | `AggregateFunction(f, T)`              |
@@ -564,6 +564,35 @@ impl ColumnType for rust_decimal::Decimal {
             precision: 10,
             scale: 0,
         }
+    }
+}
+
+/// `DateTime64(3)`, or as the field's `datetime64(P)` / `datetime` asks; write it with
+/// `#[serde(with = "atel_sdk::client::de::DateTime64::<P>")]` (feature `time`).
+#[cfg(feature = "time")]
+impl ColumnType for time::OffsetDateTime {
+    const SHAPE: Shape = Shape::Scalar(Scalar::DateTime);
+    fn ch_type() -> ChType {
+        ChType::DateTime64(3)
+    }
+}
+
+/// As [`time::OffsetDateTime`], taken as UTC (feature `time`).
+#[cfg(feature = "time")]
+impl ColumnType for time::PrimitiveDateTime {
+    const SHAPE: Shape = Shape::Scalar(Scalar::DateTime);
+    fn ch_type() -> ChType {
+        ChType::DateTime64(3)
+    }
+}
+
+/// `Date` (`Date32` with `#[tinybird(date32)]`); `time`'s own serde writes it as `YYYY-MM-DD`
+/// (feature `time`).
+#[cfg(feature = "time")]
+impl ColumnType for time::Date {
+    const SHAPE: Shape = Shape::Scalar(Scalar::Date);
+    fn ch_type() -> ChType {
+        ChType::Date
     }
 }
 

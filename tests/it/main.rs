@@ -22,6 +22,7 @@ mod schema;
 mod shop;
 mod stream;
 mod testing;
+mod types;
 
 use atel_sdk::TinybirdClient;
 use atel_sdk::client::DeployOptions;

@@ -156,7 +156,8 @@ pub mod option_datetime {
 /// every `date_time_input_format` reads it. Reads that text at any precision, or RFC 3339
 /// (`2024-06-23T16:00:00.5Z`, what the OpenTelemetry Collector's Tinybird exporter sends).
 ///
-/// Works for `DateTime<Utc>` and `NaiveDateTime` fields, and `Option`s and `Vec`s of them
+/// Works for `DateTime<Utc>` and `NaiveDateTime` fields (and, with the feature `time`,
+/// `time::OffsetDateTime` and `PrimitiveDateTime`), and `Option`s and `Vec`s of them
 /// (`Array(DateTime64(9))`):
 ///
 /// ```
@@ -234,7 +235,8 @@ impl<const P: u8> DateTime64<P> {
 }
 
 /// The field types [`DateTime64`] reads and writes: `DateTime<Utc>`, `NaiveDateTime` (taken as UTC),
-/// and `Option`s and `Vec`s of them. Sealed.
+/// with the feature `time` `time::OffsetDateTime` and `PrimitiveDateTime` (taken as UTC), and
+/// `Option`s and `Vec`s of them. Sealed.
 pub trait DateTimeValue: Sized + sealed::Sealed {
     #[doc(hidden)]
     fn write<S: Serializer>(
@@ -250,6 +252,10 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for chrono::DateTime<chrono::Utc> {}
     impl Sealed for chrono::NaiveDateTime {}
+    #[cfg(feature = "time")]
+    impl Sealed for time::OffsetDateTime {}
+    #[cfg(feature = "time")]
+    impl Sealed for time::PrimitiveDateTime {}
     impl<T: Sealed> Sealed for Option<T> {}
     impl<T: Sealed> Sealed for Vec<T> {}
 }
@@ -286,6 +292,55 @@ impl DateTimeValue for NaiveDateTime {
     }
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         read_datetime(deserializer).map(|value| value.naive_utc())
+    }
+}
+
+/// `time`'s date-times through chrono's: nanoseconds since the epoch, which both hold exactly
+/// from 1677 to 2262 (ClickHouse's `DateTime64(9)` range); outside it the value is an error.
+#[cfg(feature = "time")]
+mod time_values {
+    use super::{DateTimeValue, NaiveDateTime, read_datetime};
+    use serde::{Deserializer, Serializer, de, ser};
+
+    fn to_chrono(value: time::OffsetDateTime) -> Option<NaiveDateTime> {
+        let nanos = i64::try_from(value.unix_timestamp_nanos()).ok()?;
+        Some(chrono::DateTime::from_timestamp_nanos(nanos).naive_utc())
+    }
+
+    fn from_chrono(value: &chrono::DateTime<chrono::Utc>) -> Option<time::OffsetDateTime> {
+        let nanos = value.timestamp_nanos_opt()?;
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()
+    }
+
+    const RANGE: &str =
+        "a date-time from 1677 to 2262 (what nanoseconds since 1970 hold in 64 bits)";
+
+    impl DateTimeValue for time::OffsetDateTime {
+        fn write<S: Serializer>(
+            &self,
+            serializer: S,
+            format: fn(&NaiveDateTime) -> String,
+        ) -> Result<S::Ok, S::Error> {
+            let value = to_chrono(*self).ok_or_else(|| ser::Error::custom(RANGE))?;
+            serializer.serialize_str(&format(&value))
+        }
+        fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            from_chrono(&read_datetime(deserializer)?).ok_or_else(|| de::Error::custom(RANGE))
+        }
+    }
+
+    impl DateTimeValue for time::PrimitiveDateTime {
+        fn write<S: Serializer>(
+            &self,
+            serializer: S,
+            format: fn(&NaiveDateTime) -> String,
+        ) -> Result<S::Ok, S::Error> {
+            self.assume_utc().write(serializer, format)
+        }
+        fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let value = time::OffsetDateTime::read(deserializer)?;
+            Ok(Self::new(value.date(), value.time()))
+        }
     }
 }
 
