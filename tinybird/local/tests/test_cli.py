@@ -60,6 +60,17 @@ def test_official_cli_deploys_and_reports_a_broken_pipe(tmp_path: Path) -> None:
         assert broken.returncode != 0
         assert "endpoints/broken.pipe" in broken.stdout
         assert "missing_table" in broken.stdout
+        # The check runs in a scratch database; its name is not the user's business.
+        assert "_tb_check_" not in broken.stdout + broken.stderr
+
+        (folder / "endpoints" / "broken.pipe").unlink()
+        (folder / "datasources" / "suspicious.datasource").write_text(
+            "SCHEMA >\n    `n` LowCardinality(UInt64) `json:$.n`\n\nENGINE MergeTree\nENGINE_SORTING_KEY n\n"
+        )
+        refused = tb(server, folder, tmp_path, "deploy")
+        assert refused.returncode != 0
+        assert "datasources/suspicious.datasource" in refused.stdout
+        assert "_tb_check_" not in refused.stdout + refused.stderr
     finally:
         server.stop()
 
