@@ -168,3 +168,27 @@ def test_stop_on_stdin_eof_stops_when_the_parent_goes_away(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_materialized_node_must_write_its_targets_columns_as_they_are(fresh: Server) -> None:
+    """As Tinybird: a column the target lacks, or of another kind of type, is a failed deployment,
+    not values silently dropped or converted on every insert."""
+    mv = "materializations/daily_mv.pipe"
+    extra = project_files()
+    extra[mv] = extra[mv].replace("count() AS events", "count() AS events, max(ts) AS peak")
+    reply = fresh.deploy(extra)
+    assert reply.json["result"] == "failed", reply.text
+    errors = reply.json["deployment"]["errors"]
+    assert [e["filename"] for e in errors] == [mv]
+    assert "writes column 'peak', which the datasource 'daily' does not have" in errors[0]["error"]
+
+    cast = project_files()
+    cast[mv] = cast[mv].replace("sum(tokens) AS tokens", "toString(sum(tokens)) AS tokens")
+    reply = fresh.deploy(cast)
+    assert reply.json["result"] == "failed", reply.text
+    assert "writes column 'tokens' as String, the datasource 'daily' has it as UInt64" in (
+        reply.json["deployment"]["errors"][0]["error"]
+    )
+
+    # LowCardinality either side, and the exact types, deploy.
+    assert fresh.deploy(project_files(), auto_promote="true").json["result"] == "success"

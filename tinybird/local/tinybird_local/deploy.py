@@ -271,6 +271,10 @@ class Workspace:
         try:
             if pipe.type == "materialized":
                 target = pipe.output_node.datasource
+                if target in project.datasources:
+                    mismatch = self._check_materialized_columns(sql, project.datasources[target])
+                    if mismatch:
+                        return f"Error in node '{pipe.output_node.name}': {mismatch}"
                 self.engine.execute(
                     f"CREATE MATERIALIZED VIEW {quote_ident(pipe.mv_name)} TO {quote_ident(target)} AS {sql}"
                 )
@@ -280,6 +284,27 @@ class Workspace:
             if exc.code in _PLACEHOLDER_ERRORS:
                 return None
             return f"Error in node '{pipe.output_node.name}': {exc.short}"
+        return None
+
+    def _check_materialized_columns(self, sql: str, target: Datasource) -> str | None:
+        """Like Tinybird: every column the node writes is a column of the target, of a type of the
+        same kind. ClickHouse itself would drop an unknown column and convert a string into a number
+        on every insert, which loses data silently. A target column the node does not write gets
+        its default."""
+        rows = self.engine.query(f"DESCRIBE TABLE ({sql})", "TabSeparated").decode().splitlines()
+        written = [tuple(line.split("\t")[:2]) for line in rows if line]
+        columns = {c.name: c.type for c in target.columns}
+        for name, ty in written:
+            if name not in columns:
+                return (
+                    f"the node writes column '{name}', which the datasource '{target.name}' does not "
+                    f"have (its columns: {', '.join(columns)})"
+                )
+            if not _materialized_type_fits(ty, columns[name]):
+                return (
+                    f"the node writes column '{name}' as {ty}, the datasource '{target.name}' has it as "
+                    f"{columns[name]}"
+                )
         return None
 
     def _apply(self, old: Project, new: Project, plan: Plan) -> None:
@@ -387,3 +412,31 @@ def _response(result: str, deployment: dict[str, Any]) -> dict[str, Any]:
 
 def _public(deployment: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in deployment.items() if k not in ("files", "allow_destructive_operations")}
+
+
+def _strip(ty: str, wrapper: str) -> str:
+    ty = ty.replace(" ", "")
+    while ty.startswith(wrapper + "(") and ty.endswith(")"):
+        ty = ty[len(wrapper) + 1 : -1]
+    return ty
+
+
+def _family(ty: str) -> str:
+    """What a type is at heart: numbers, decimals, dates, date-times, else the type itself, with
+    `Nullable`, `LowCardinality` and `SimpleAggregateFunction(f, T)` taken off."""
+    ty = _strip(_strip(ty, "LowCardinality"), "Nullable")
+    if ty.startswith("SimpleAggregateFunction("):
+        return _family(ty[len("SimpleAggregateFunction(") : -1].split(",", 1)[1])
+    ty = _strip(_strip(ty, "LowCardinality"), "Nullable")
+    for prefix, family in (("Int", "number"), ("UInt", "number"), ("Float", "number"), ("Decimal", "decimal"),
+                           ("DateTime", "datetime"), ("Date", "date")):
+        if ty.startswith(prefix):
+            return family
+    return ty
+
+
+def _materialized_type_fits(written: str, column: str) -> bool:
+    """Whether ClickHouse would only widen, narrow or unwrap a `written` value into `column` (an
+    integer into another, a `Nullable` into a plain one), not turn it into something else (a string
+    into a number, a date-time into a date): Tinybird's deploy checks are stricter still."""
+    return _family(written) == _family(column)
