@@ -322,8 +322,10 @@ fn write_enum<V: fmt::Display>(
 /// Maps a Rust type to the ClickHouse column type that holds its JSON form.
 ///
 /// Implemented for the types a Tinybird row needs; `#[derive(Datasource)]` calls it for every field,
-/// so a field of a type without an implementation is a compile error on that field. Use
-/// `#[tinybird(type = "...")]` on the field to name the type yourself.
+/// so a field of a type without an implementation is a compile error on that field.
+/// `#[tinybird(type = "...")]` names the column type of a field by hand (checked against the
+/// field's shape); the field's type still needs an implementation, which for a newtype of yours can
+/// be the default [`Shape::Opaque`] one: `impl ColumnType for Url { fn ch_type() -> ChType { ChType::String } }`.
 ///
 /// | Rust type                                   | ClickHouse type                                  |
 /// |---------------------------------------------|--------------------------------------------------|
@@ -356,7 +358,11 @@ fn write_enum<V: fmt::Display>(
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no ClickHouse column type",
     label = "no `ColumnType` for this type",
-    note = "implement `atel_sdk::ColumnType` for it, or write the type with `#[tinybird(type = \"...\")]`"
+    note = "for a type of your own, implement `atel_sdk::ColumnType` for it; a type of another crate \
+            cannot have it (the orphan rule): wrap it in a newtype of yours with \
+            `#[serde(transparent)]` and implement `ColumnType` for that",
+    note = "`rust_decimal::Decimal` needs the feature `rust_decimal`, `uuid::Uuid` the feature `uuid`, \
+            `time` types the feature `time`"
 )]
 pub trait ColumnType {
     /// What the derive checks about the column at compile time. The default, [`Shape::Opaque`], checks
