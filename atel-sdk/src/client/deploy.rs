@@ -1,4 +1,4 @@
-//! `build` and `deploy` of a Tinybird project folder, the way `tb build` / `tb deploy` send it.
+//! `build_project` and `deploy` of a Tinybird project folder, the way `tb build` / `tb deploy` send it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -88,11 +88,11 @@ pub struct BuildOutcome {
 }
 
 impl TinybirdClient {
-    /// Builds the project in `dir` (`POST /v1/build`, Tinybird Local's dev loop): every `*.datasource`,
+    /// Builds the project in `dir` (`tb build`: `POST /v1/build`, Tinybird Local's dev loop): every `*.datasource`,
     /// `*.pipe` and `*.connection` up to one folder deep, sent as `tb build` sends them. A `failed` build is
     /// an [`Error::Deploy`] carrying Tinybird's errors. Like a deployment's upload, the build is sent
     /// again only when Tinybird surely did not act on it (no connection, 429, 503).
-    pub async fn build(&self, dir: impl AsRef<Path>) -> Result<BuildOutcome> {
+    pub async fn build_project(&self, dir: impl AsRef<Path>) -> Result<BuildOutcome> {
         let files = project_files(dir.as_ref())?;
         let url = self.url("/v1/build");
         let reply = self

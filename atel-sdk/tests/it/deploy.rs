@@ -369,13 +369,13 @@ async fn build_sends_the_same_multipart_and_reports_failures() {
 
     let dir = project();
     let client = client(&server);
-    let outcome = client.build(dir.path()).await.unwrap();
+    let outcome = client.build_project(dir.path()).await.unwrap();
     assert_eq!(outcome.result, "success");
     assert_eq!(outcome.build["new_datasource_names"][0], "things");
     let request = &server.received_requests().await.unwrap()[0];
     assert_eq!(parts(request).len(), 3);
 
-    let err = client.build(dir.path()).await.unwrap_err();
+    let err = client.build_project(dir.path()).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "build failed: endpoints/top_things.pipe: Syntax error"
@@ -393,7 +393,7 @@ async fn an_empty_project_is_a_config_error_before_sending() {
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     let missing = client(&server)
-        .build(Path::new("/definitely/not/here"))
+        .build_project(Path::new("/definitely/not/here"))
         .await
         .unwrap_err();
     assert!(matches!(missing, Error::Config(_)), "{missing:?}");
