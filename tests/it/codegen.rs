@@ -211,3 +211,58 @@ fn generated_params_and_columns_are_typed() {
         [("days", "30".to_owned())]
     );
 }
+
+/// Untrusted text: every prefix of every input file (cut at every 5th char and at every line end)
+/// and the file without each one of its lines is read without a panic, and a failure names the
+/// file and a line inside it.
+#[test]
+fn cut_and_garbled_datafiles_are_errors_not_panics() {
+    let root = repo_root();
+    let files: Vec<PathBuf> = datafiles(&root.join("tinybird"))
+        .into_iter()
+        .chain(datafiles(&root.join("tests/fixtures/otel-template")))
+        .collect();
+    let (mut ok, mut failed) = (0_usize, 0_usize);
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("read");
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut variants: Vec<String> = text
+            .char_indices()
+            .filter(|(i, c)| i % 5 == 0 || *c == '\n')
+            .map(|(i, _)| text[..i].to_owned())
+            .collect();
+        for skip in 0..lines.len() {
+            let mut without: Vec<&str> = lines.clone();
+            without.remove(skip);
+            variants.push(without.join("\n"));
+        }
+        for variant in variants {
+            match codegen::generate_from("cut", &[(name.clone(), variant.clone())]) {
+                Ok(source) => {
+                    assert!(source.starts_with("//! The Tinybird project `cut`"));
+                    ok += 1;
+                }
+                Err(err) => {
+                    let message = err.to_string();
+                    let line: usize = message
+                        .strip_prefix(&format!("{name}:"))
+                        .and_then(|rest| rest.split(':').next())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| panic!("no `{name}:LINE:` in {message:?}"));
+                    assert!(
+                        (1..=variant.lines().count().max(1)).contains(&line),
+                        "line {line} is outside the text: {message}"
+                    );
+                    failed += 1;
+                }
+            }
+        }
+    }
+    // Both happen: prefixes ending after a whole column list read fine, most others do not.
+    assert!(ok > 100 && failed > 100, "{ok} read, {failed} refused");
+}
