@@ -3,7 +3,9 @@
 //! types give the folders' datafiles back (after Tinybird's formatter), byte for byte.
 //!
 //! Regenerate with `cargo run -p atel-examples --features codegen --example codegen -- tinybird -o
-//! tests/generated/telemetry.rs` (and `tests/fixtures/otel-template -o tests/generated/otel_template.rs`).
+//! tests/generated/telemetry.rs` (and `tests/fixtures/otel-template -o tests/generated/otel_template.rs`,
+//! `tests/fixtures/codegen-kinds -o tests/generated/kinds.rs`).
 
+pub mod kinds;
 pub mod otel_template;
 pub mod telemetry;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use atel_sdk::codegen;
 use atel_sdk::project::Project;
-use atel_tests::generated::{otel_template, telemetry};
+use atel_tests::generated::{kinds, otel_template, telemetry};
 use atel_tests::server::repo_root;
 use serde_json::Value;
 
@@ -181,6 +181,29 @@ fn the_generated_otel_template_types_give_the_template_back() {
             "datasources/{}",
             path.file_name().expect("file name").to_string_lossy()
         )
+    });
+}
+
+/// A small folder of every pipe kind and of column types beyond the telemetry's (UUID, time zones,
+/// decimals, `Enum8`, `Int128`, `IPv4`, a nested path, a default), in its own layout.
+#[test]
+fn the_generated_kinds_give_their_folder_back() {
+    let dir = repo_root().join("tests/fixtures/codegen-kinds");
+    let project = Project::new()
+        .datasource::<kinds::Daily>()
+        .datasource::<kinds::Events>()
+        .pipe::<kinds::DailyCopy>()
+        .pipe::<kinds::DailyMv>()
+        .pipe::<kinds::Lookup>();
+    assert_round_trip(&project, &dir, |path| {
+        let name = path.file_name().expect("file name").to_string_lossy();
+        let folder = match name.as_ref() {
+            "daily_copy.pipe" => "copies",
+            "daily_mv.pipe" => "materializations",
+            "lookup.pipe" => "endpoints",
+            _ => "datasources",
+        };
+        format!("{folder}/{name}")
     });
 }
 
