@@ -5,6 +5,8 @@
                                    Exit 1 naming every file that fails.
     tb-oracle.py describe FILE...  print what Tinybird's parser and template analysis make of each file, as
                                    JSON (one object per line), for the Rust tests to compare with the schema.
+    tb-oracle.py format FILE...    print what Tinybird's formatter (`tb fmt`: `format_datasource`, `format_pipe`) writes
+                                   for each file, as JSON (`{"file": ..., "text": ...}`, one object per line).
     tb-oracle.py compare OURS THEIRS
                                    parse two .datasource files and compare what Tinybird makes of them:
                                    every column's name, position, type, JSON path, codec and default, the
@@ -21,6 +23,7 @@ from tinybird.datafile.parse_datasource import parse_datasource
 from tinybird.datafile.parse_pipe import parse_pipe
 from tinybird.sql_template import get_template_and_variables, get_var_names_and_types
 from tinybird.tb.modules.datafile.format_datasource import format_datasource
+from tinybird.tb.modules.datafile.format_pipe import format_pipe
 
 
 def describe_datasource(path):
@@ -160,6 +163,11 @@ def main(argv):
     if len(argv) >= 2 and argv[0] == "describe":
         for path in argv[1:]:
             print(json.dumps(describe(path), default=str))
+        return 0
+    if len(argv) >= 2 and argv[0] == "format":
+        for path in argv[1:]:
+            text = format_datasource(path) if path.endswith(".datasource") else format_pipe(path)
+            print(json.dumps({"file": path, "text": text}))
         return 0
     if len(argv) == 3 and argv[0] == "compare":
         found = compare(Path(argv[1]), Path(argv[2]))

@@ -5,6 +5,7 @@
 
 pub mod factories;
 pub mod fault_proxy;
+pub mod generated;
 pub mod server;
 
 use std::path::PathBuf;

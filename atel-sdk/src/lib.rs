@@ -76,6 +76,8 @@
 extern crate self as atel_sdk;
 
 pub mod client;
+#[cfg(feature = "codegen")]
+pub mod codegen;
 pub mod datafile;
 pub mod error;
 pub mod param;

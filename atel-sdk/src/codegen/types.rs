@@ -1,0 +1,354 @@
+//! ClickHouse column types to Rust field types, by the table of [`ColumnType`](crate::ColumnType):
+//! the type a field gets, the `#[tinybird(...)]` flags that turn it back into the written type, and a
+//! check through [`ChType`]'s own transforms (what the derive runs) that the result renders exactly as
+//! written. A type with no Rust mapping, or one whose text would render otherwise, gets a hand-written
+//! `type = "..."` and a Rust type it round-trips with (see [`crate::shape`]).
+
+use crate::schema::ChType;
+
+/// A parsed type: `Name(arg, arg)`; a literal argument (`9`, `'UTC'`) is a node with no args.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Node {
+    name: String,
+    args: Vec<Self>,
+}
+
+/// How a column's field is written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct FieldType {
+    /// The Rust type, fully qualified.
+    pub(crate) rust: String,
+    /// `#[tinybird(...)]` flags: `low_cardinality`, `datetime64(9)`, `type = "..."`, ….
+    pub(crate) flags: Vec<String>,
+    /// `DateTime64::<P>` for `#[serde(with = ...)]` when the type holds a date-time.
+    pub(crate) datetime_precision: Option<u8>,
+}
+
+/// The field type of a ClickHouse type, or `None` when no Rust type holds it.
+pub(crate) fn field_type(written: &str) -> Option<FieldType> {
+    let node = parse(written)?;
+    let mut found = Found::default();
+    let (rust, base) = rust_type(&node, false, &mut found)?;
+    let mut ty = base;
+    let mut flags = Vec::new();
+    if let Some((precision, scale)) = found.decimal {
+        ty = ty.with_decimal(precision, scale);
+        flags.push(format!("decimal({precision}, {scale})"));
+    }
+    let mut datetime_precision = None;
+    if let Some(to) = &found.datetime {
+        ty = ty.with_datetime(to);
+        match to {
+            ChType::DateTime => {
+                flags.push("datetime".to_owned());
+                datetime_precision = Some(0);
+            }
+            ChType::DateTime64(precision) => {
+                if *precision != 3 {
+                    flags.push(format!("datetime64({precision})"));
+                }
+                datetime_precision = Some(*precision);
+            }
+            ChType::DateTime64Tz(precision, tz) => {
+                flags.push(format!("datetime64({precision}, {tz:?})"));
+                datetime_precision = Some(*precision);
+            }
+            _ => {}
+        }
+    }
+    if found.low_cardinality {
+        ty = ty.low_cardinality();
+        flags.push("low_cardinality".to_owned());
+    }
+    if found.low_cardinality_keys {
+        ty = ty.low_cardinality_keys();
+        flags.push("low_cardinality_keys".to_owned());
+    }
+    if found.raw || ty.to_string() != written {
+        flags = vec![format!("type = {written:?}")];
+    }
+    Some(FieldType {
+        rust,
+        flags,
+        datetime_precision,
+    })
+}
+
+#[derive(Default)]
+struct Found {
+    low_cardinality: bool,
+    low_cardinality_keys: bool,
+    decimal: Option<(u8, u8)>,
+    datetime: Option<ChType>,
+    /// A part has no flag to express it: the column needs `type = "..."`.
+    raw: bool,
+}
+
+impl Found {
+    fn datetime(&mut self, to: ChType) {
+        if self.datetime.as_ref().is_some_and(|seen| *seen != to) {
+            self.raw = true;
+        }
+        self.datetime = Some(to);
+    }
+}
+
+/// (Rust type, the `ChType` of that Rust type before any flag).
+fn rust_type(node: &Node, map_key: bool, found: &mut Found) -> Option<(String, ChType)> {
+    let arg = |i: usize| node.args.get(i);
+    let scalar = |rust: &str, ty: ChType| Some((rust.to_owned(), ty));
+    match (node.name.as_str(), node.args.len()) {
+        ("LowCardinality", 1) => {
+            if map_key {
+                found.low_cardinality_keys = true;
+            } else {
+                found.low_cardinality = true;
+            }
+            rust_type(arg(0)?, false, found)
+        }
+        ("Nullable", 1) => {
+            let (rust, ty) = rust_type(arg(0)?, false, found)?;
+            Some((format!("Option<{rust}>"), ChType::Nullable(Box::new(ty))))
+        }
+        ("Array", 1) => {
+            let (rust, ty) = rust_type(arg(0)?, false, found)?;
+            Some((format!("Vec<{rust}>"), ChType::Array(Box::new(ty))))
+        }
+        ("Map", 2) => {
+            let (key, _) = rust_type(arg(0)?, true, found)?;
+            if key != "String" {
+                return None;
+            }
+            let (value, ty) = rust_type(arg(1)?, false, found)?;
+            Some((
+                format!("std::collections::BTreeMap<String, {value}>"),
+                ChType::Map(Box::new(ChType::String), Box::new(ty)),
+            ))
+        }
+        ("SimpleAggregateFunction", 2) => {
+            found.raw = true;
+            rust_type(arg(1)?, false, found)
+        }
+        ("String", 0) => scalar("String", ChType::String),
+        ("Bool", 0) => scalar("bool", ChType::Bool),
+        ("UInt8", 0) => scalar("u8", ChType::UInt8),
+        ("UInt16", 0) => scalar("u16", ChType::UInt16),
+        ("UInt32", 0) => scalar("u32", ChType::UInt32),
+        ("UInt64", 0) => scalar("u64", ChType::UInt64),
+        ("Int8", 0) => scalar("i8", ChType::Int8),
+        ("Int16", 0) => scalar("i16", ChType::Int16),
+        ("Int32", 0) => scalar("i32", ChType::Int32),
+        ("Int64", 0) => scalar("i64", ChType::Int64),
+        ("Float32", 0) => scalar("f32", ChType::Float32),
+        ("Float64", 0) => scalar("f64", ChType::Float64),
+        ("UUID", 0) => scalar("uuid::Uuid", ChType::Uuid),
+        ("Date", 0) => scalar("chrono::NaiveDate", ChType::Date),
+        ("DateTime", 0) => {
+            found.datetime(ChType::DateTime);
+            scalar("chrono::DateTime<chrono::Utc>", ChType::DateTime64(3))
+        }
+        ("DateTime64", 1 | 2) => {
+            let precision: u8 = arg(0)?.literal()?.parse().ok().filter(|p| *p <= 9)?;
+            match arg(1) {
+                None => found.datetime(ChType::DateTime64(precision)),
+                Some(tz) => {
+                    let tz = tz.literal()?.strip_prefix('\'')?.strip_suffix('\'')?;
+                    if tz.contains(['\\', '\'']) {
+                        found.raw = true;
+                    }
+                    found.datetime(ChType::DateTime64Tz(precision, tz.to_owned()));
+                }
+            }
+            scalar("chrono::DateTime<chrono::Utc>", ChType::DateTime64(3))
+        }
+        ("Decimal", 2) => {
+            let precision: u8 = arg(0)?.literal()?.parse().ok()?;
+            let scale: u8 = arg(1)?.literal()?.parse().ok()?;
+            if found.decimal.is_some_and(|seen| seen != (precision, scale)) || scale > precision {
+                found.raw = true;
+            }
+            found.decimal = Some((precision, scale));
+            scalar(
+                "rust_decimal::Decimal",
+                ChType::Decimal {
+                    precision: 10,
+                    scale: 0,
+                },
+            )
+        }
+        // No `ColumnType` today: the closest Rust type that round-trips, and `type = "..."`.
+        ("Date32", 0) => {
+            found.raw = true;
+            scalar("chrono::NaiveDate", ChType::Date)
+        }
+        ("FixedString", 1) | ("Enum8" | "Enum16", _) | ("IPv4" | "IPv6", 0) => {
+            found.raw = true;
+            scalar("String", ChType::String)
+        }
+        ("Int128" | "Int256", 0) => {
+            found.raw = true;
+            scalar("i64", ChType::Int64)
+        }
+        ("UInt128" | "UInt256", 0) => {
+            found.raw = true;
+            scalar("u64", ChType::UInt64)
+        }
+        _ => None,
+    }
+}
+
+impl Node {
+    /// The text of a literal argument.
+    fn literal(&self) -> Option<&str> {
+        self.args.is_empty().then_some(self.name.as_str())
+    }
+}
+
+/// Parses `Name(arg, ...)`; literals (numbers, quoted strings, `'a' = 1`) are arg nodes as written.
+fn parse(text: &str) -> Option<Node> {
+    let (node, rest) = parse_node(text.trim())?;
+    rest.trim().is_empty().then_some(node)
+}
+
+fn parse_node(text: &str) -> Option<(Node, &str)> {
+    let text = text.trim_start();
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if text.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        let end = text.find(|c: char| !is_name(c)).unwrap_or(text.len());
+        let name = text[..end].to_owned();
+        let rest = &text[end..];
+        let Some(mut rest) = rest.strip_prefix('(') else {
+            return Some((
+                Node {
+                    name,
+                    args: Vec::new(),
+                },
+                rest,
+            ));
+        };
+        let mut args = Vec::new();
+        loop {
+            let (arg, after) = parse_node(rest)?;
+            args.push(arg);
+            let after = after.trim_start();
+            if let Some(after) = after.strip_prefix(',') {
+                rest = after;
+            } else {
+                return Some((Node { name, args }, after.strip_prefix(')')?));
+            }
+        }
+    }
+    // A literal: up to a top-level `,` or `)`, quotes respected.
+    let mut quote = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '\'' {
+                quote = false;
+            }
+        } else if c == '\'' {
+            quote = true;
+        } else if c == ',' || c == ')' || c == '(' {
+            let literal = text[..i].trim();
+            return (!literal.is_empty() && c != '(').then(|| {
+                (
+                    Node {
+                        name: literal.to_owned(),
+                        args: Vec::new(),
+                    },
+                    &text[i..],
+                )
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapped(written: &str) -> (String, Vec<String>) {
+        let field = field_type(written).unwrap();
+        (field.rust, field.flags)
+    }
+
+    #[test]
+    fn types_map_to_rust_types_and_flags() {
+        assert_eq!(mapped("String"), ("String".into(), vec![]));
+        assert_eq!(
+            mapped("LowCardinality(Nullable(String))"),
+            ("Option<String>".into(), vec!["low_cardinality".into()])
+        );
+        assert_eq!(
+            mapped("Array(Map(LowCardinality(String), String))"),
+            (
+                "Vec<std::collections::BTreeMap<String, String>>".into(),
+                vec!["low_cardinality_keys".into()]
+            )
+        );
+        assert_eq!(
+            mapped("Array(DateTime64(9))"),
+            (
+                "Vec<chrono::DateTime<chrono::Utc>>".into(),
+                vec!["datetime64(9)".into()]
+            )
+        );
+        assert_eq!(
+            mapped("DateTime64(6, 'Europe/Madrid')"),
+            (
+                "chrono::DateTime<chrono::Utc>".into(),
+                vec!["datetime64(6, \"Europe/Madrid\")".into()]
+            )
+        );
+        assert_eq!(
+            mapped("Nullable(Decimal(20, 2))"),
+            (
+                "Option<rust_decimal::Decimal>".into(),
+                vec!["decimal(20, 2)".into()]
+            )
+        );
+        assert_eq!(
+            mapped("DateTime"),
+            (
+                "chrono::DateTime<chrono::Utc>".into(),
+                vec!["datetime".into()]
+            )
+        );
+    }
+
+    #[test]
+    fn unmapped_or_differently_written_types_are_hand_written() {
+        assert_eq!(
+            mapped("Enum8('a' = 1, 'b' = 2)"),
+            (
+                "String".into(),
+                vec![r#"type = "Enum8('a' = 1, 'b' = 2)""#.into()]
+            )
+        );
+        assert_eq!(
+            mapped("Map(String,UInt64)"),
+            (
+                "std::collections::BTreeMap<String, u64>".into(),
+                vec![r#"type = "Map(String,UInt64)""#.into()]
+            )
+        );
+        // `LowCardinality` outside `Nullable` is the only place the derive puts it.
+        assert_eq!(
+            mapped("Nullable(LowCardinality(String))").1,
+            vec![r#"type = "Nullable(LowCardinality(String))""#.to_owned()]
+        );
+        assert_eq!(
+            mapped("Int128"),
+            ("i64".into(), vec![r#"type = "Int128""#.into()])
+        );
+        assert_eq!(field_type("AggregateFunction(sum, UInt64)"), None);
+        assert_eq!(field_type("Map(UInt64, String)"), None);
+        assert_eq!(field_type("Array(String"), None);
+        assert_eq!(field_type("DateTime64(12)"), None);
+    }
+}
