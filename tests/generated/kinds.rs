@@ -15,6 +15,17 @@ pub struct Daily {
     pub events: u64,
 }
 
+/// The values of `events.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, atel_sdk::Enum)]
+pub enum EventsKind {
+    /// `a`.
+    #[serde(rename = "a")]
+    A = 1,
+    /// `b`.
+    #[serde(rename = "b")]
+    B = 2,
+}
+
 /// The `events` datasource: one row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Datasource)]
 #[tinybird(
@@ -36,8 +47,7 @@ pub struct Events {
     /// `day` `Date`.
     pub day: chrono::NaiveDate,
     /// `kind` `Enum8('a' = 1, 'b' = 2)`.
-    #[tinybird(type = "Enum8('a' = 1, 'b' = 2)")]
-    pub kind: String,
+    pub kind: EventsKind,
     /// `amount` `Decimal(20, 4)`.
     #[tinybird(decimal(20, 4))]
     pub amount: rust_decimal::Decimal,
@@ -52,8 +62,7 @@ pub struct Events {
     /// `scores` `Map(String, Array(Float32))`.
     pub scores: std::collections::BTreeMap<String, Vec<f32>>,
     /// `big` `Int128`.
-    #[tinybird(type = "Int128")]
-    pub big: i64,
+    pub big: i128,
     /// `user-agent` `String`.
     #[serde(rename = "user-agent")]
     #[tinybird(
@@ -63,8 +72,7 @@ pub struct Events {
     )]
     pub user_agent: String,
     /// `ip` `IPv4`.
-    #[tinybird(type = "IPv4")]
-    pub ip: String,
+    pub ip: std::net::Ipv4Addr,
     /// `ok` `Bool`.
     pub ok: bool,
 }

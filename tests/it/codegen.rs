@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use atel_sdk::codegen;
 use atel_sdk::project::Project;
-use atel_tests::generated::{kinds, otel_template, telemetry};
+use atel_tests::generated::{kinds, otel_template, shop, telemetry};
 use atel_tests::server::repo_root;
 use serde_json::Value;
 
@@ -40,10 +40,17 @@ fn formatted(paths: &[PathBuf]) -> BTreeMap<PathBuf, String> {
         .collect()
 }
 
-/// The datafiles of a folder (itself and its `datasources/`, `endpoints/`), sorted.
+/// The datafiles of a folder (itself and Tinybird's folders in it), sorted.
 fn datafiles(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for sub in ["", "datasources", "endpoints"] {
+    for sub in [
+        "",
+        "datasources",
+        "endpoints",
+        "materializations",
+        "copies",
+        "sinks",
+    ] {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
         };
@@ -108,13 +115,15 @@ fn codegen_writes_exactly_the_committed_source() {
             "tests/fixtures/otel-template",
             "tests/generated/otel_template.rs",
         ),
+        ("tests/fixtures/codegen-kinds", "tests/generated/kinds.rs"),
+        ("examples/shop/tinybird", "tests/generated/shop.rs"),
     ] {
         let generated = codegen::generate(root.join(dir)).expect("codegen");
         let committed_text = std::fs::read_to_string(root.join(committed)).expect("committed");
         assert!(
             generated == committed_text,
             "{committed} is not what codegen writes for {dir}/: regenerate it with \
-             `cargo run -p atel-examples --features codegen --example codegen -- {dir} -o {committed}`"
+             `cargo run -p atel-examples --example codegen -- {dir} -o {committed}`"
         );
     }
 }
@@ -204,6 +213,30 @@ fn the_generated_kinds_give_their_folder_back() {
             _ => "datasources",
         };
         format!("{folder}/{name}")
+    });
+}
+
+/// The storefront example: enums, `IPv4`, `FixedString`, `Date32`, `-State` columns, engine
+/// parameters, materialized and copy pipes, all back as the example's own types wrote them.
+#[test]
+fn the_generated_shop_types_give_the_shop_back() {
+    let dir = repo_root().join("examples/shop/tinybird");
+    let project = Project::new()
+        .datasource::<shop::ShopDailyRevenue>()
+        .datasource::<shop::ShopEvents>()
+        .datasource::<shop::ShopOrders>()
+        .datasource::<shop::ShopProductSales>()
+        .pipe::<shop::ShopDailyRevenueMv>()
+        .pipe::<shop::ShopFunnel>()
+        .pipe::<shop::ShopOrderStatus>()
+        .pipe::<shop::ShopProductSalesCopy>()
+        .pipe::<shop::ShopRevenue>();
+    project.check(&dir).expect("the folder, exactly");
+    assert_round_trip(&project, &dir, |path| {
+        path.strip_prefix(&dir)
+            .expect("inside the folder")
+            .display()
+            .to_string()
     });
 }
 

@@ -165,25 +165,27 @@ fn the_writer_says_what_it_cannot_express() {
         "p",
         &files(
             "x.datasource",
-            "SCHEMA >\n    `a` String `json:$.a`\n\nENGINE MergeTree\nENGINE_PRIMARY_KEY a\n",
+            "SCHEMA >\n    `a` String `json:$.a`\n\nENGINE MergeTree\nENGINE_BACKFILL a\n",
         ),
     );
     assert_eq!(
         unsupported.unwrap_err().to_string(),
-        "x.datasource:5: `ENGINE_PRIMARY_KEY` has no `#[tinybird(...)]` attribute yet: expected \
-         `ENGINE_PARTITION_KEY`, `ENGINE_SORTING_KEY`, `ENGINE_TTL`, `ENGINE_VER` or `ENGINE_SETTINGS`"
+        "x.datasource:5: `ENGINE_BACKFILL` has no `#[tinybird(...)]` attribute: expected one of \
+         `ENGINE_PARTITION_KEY`, `ENGINE_SORTING_KEY`, `ENGINE_PRIMARY_KEY`, `ENGINE_SAMPLING_KEY`, \
+         `ENGINE_TTL`, `ENGINE_VER`, `ENGINE_IS_DELETED`, `ENGINE_SIGN`, `ENGINE_VERSION`, \
+         `ENGINE_COLUMNS` or `ENGINE_SETTINGS`"
     );
     let aggregate = generate_from(
         "p",
         &files(
             "x.datasource",
-            "SCHEMA >\n    `a` AggregateFunction(sum, UInt64) `json:$.a`\n",
+            "SCHEMA >\n    `a` AggregateFunction(argMax, String, UInt64) `json:$.a`\n",
         ),
     );
     assert_eq!(
         aggregate.unwrap_err().to_string(),
-        "x.datasource:2: column `a`: no Rust type holds `AggregateFunction(sum, UInt64)` (and no \
-         hand-written `type` can say it today)"
+        "x.datasource:2: column `a`: no Rust type holds `AggregateFunction(argMax, String, UInt64)` \
+         (and no hand-written `type` can say it today)"
     );
     let template = generate_from(
         "p",

@@ -22,14 +22,50 @@ pub(crate) struct FieldType {
     pub(crate) flags: Vec<String>,
     /// `DateTime64::<P>` for `#[serde(with = ...)]` when the type holds a date-time.
     pub(crate) datetime_precision: Option<u8>,
+    /// An `Enum8` / `Enum16` in the type: a `#[derive(Enum)]` enum to write, whose name the writer
+    /// puts where `rust` says [`ENUM`].
+    pub(crate) enumeration: Option<EnumDef>,
+}
+
+/// Where the generated enum's name goes in [`FieldType::rust`].
+pub(crate) const ENUM: &str = "$enum";
+
+/// The values of an `Enum8` / `Enum16` column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EnumDef {
+    /// `Enum16`: written with `#[tinybird(enum16)]` when every value would fit an `Enum8`.
+    pub(crate) wide: bool,
+    /// (name, value), in order.
+    pub(crate) values: Vec<(String, i16)>,
 }
 
 /// The field type of a ClickHouse type, or `None` when no Rust type holds it.
 pub(crate) fn field_type(written: &str) -> Option<FieldType> {
-    let node = parse(written)?;
+    let mut node = parse(written)?;
     let mut found = Found::default();
-    let (rust, base) = rust_type(&node, false, &mut found)?;
+    // The aggregate wrappers hold the whole column; anywhere else they have no flag.
+    let mut simple_aggregate = None;
+    let mut aggregate = None;
+    match (node.name.as_str(), node.args.as_slice()) {
+        ("SimpleAggregateFunction", [function, inner]) if function.args.is_empty() => {
+            simple_aggregate = Some(function.name.clone());
+            node = inner.clone();
+        }
+        ("AggregateFunction", [function, inner]) => {
+            aggregate = Some(function.text());
+            node = inner.clone();
+        }
+        _ => {}
+    }
+    let (mut rust, base) = rust_type(&node, false, &mut found)?;
     let mut ty = base;
+    if aggregate.is_some() {
+        rust = format!("atel_sdk::schema::AggregateState<{rust}>");
+        ty = ChType::AggregateFunction {
+            function: String::new(),
+            args: vec![ty],
+        };
+    }
     let mut flags = Vec::new();
     if let Some((precision, scale)) = found.decimal {
         ty = ty.with_decimal(precision, scale);
@@ -56,6 +92,14 @@ pub(crate) fn field_type(written: &str) -> Option<FieldType> {
             _ => {}
         }
     }
+    if found.date32 {
+        ty = ty.with_date32();
+        flags.push("date32".to_owned());
+    }
+    if let Some(n) = found.fixed_string {
+        ty = ty.with_fixed_string(n);
+        flags.push(format!("fixed_string({n})"));
+    }
     if found.low_cardinality {
         ty = ty.low_cardinality();
         flags.push("low_cardinality".to_owned());
@@ -64,6 +108,14 @@ pub(crate) fn field_type(written: &str) -> Option<FieldType> {
         ty = ty.low_cardinality_keys();
         flags.push("low_cardinality_keys".to_owned());
     }
+    if let Some(function) = &aggregate {
+        ty = ty.with_aggregate(function);
+        flags.push(format!("aggregate = {function:?}"));
+    }
+    if let Some(function) = &simple_aggregate {
+        ty = ty.simple_aggregate(function);
+        flags.push(format!("simple_aggregate = {function:?}"));
+    }
     if found.raw || ty.to_string() != written {
         flags = vec![format!("type = {written:?}")];
     }
@@ -71,15 +123,24 @@ pub(crate) fn field_type(written: &str) -> Option<FieldType> {
         rust,
         flags,
         datetime_precision,
+        enumeration: found.enumeration,
     })
 }
 
+/// What the parts of a type asked for, as the derive's flags.
 #[derive(Default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one independent flag each, as the attributes are"
+)]
 struct Found {
     low_cardinality: bool,
     low_cardinality_keys: bool,
     decimal: Option<(u8, u8)>,
     datetime: Option<ChType>,
+    date32: bool,
+    fixed_string: Option<u32>,
+    enumeration: Option<EnumDef>,
     /// A part has no flag to express it: the column needs `type = "..."`.
     raw: bool,
 }
@@ -176,28 +237,85 @@ fn rust_type(node: &Node, map_key: bool, found: &mut Found) -> Option<(String, C
                 },
             )
         }
-        // No `ColumnType` today: the closest Rust type that round-trips, and `type = "..."`.
         ("Date32", 0) => {
-            found.raw = true;
+            found.date32 = true;
             scalar("chrono::NaiveDate", ChType::Date)
         }
-        ("FixedString", 1) | ("Enum8" | "Enum16", _) | ("IPv4" | "IPv6", 0) => {
-            found.raw = true;
+        ("FixedString", 1) => {
+            let n: u32 = arg(0)?.literal()?.parse().ok().filter(|n| *n > 0)?;
+            if found.fixed_string.is_some_and(|seen| seen != n) {
+                found.raw = true;
+            }
+            found.fixed_string = Some(n);
             scalar("String", ChType::String)
         }
-        ("Int128" | "Int256", 0) => {
-            found.raw = true;
-            scalar("i64", ChType::Int64)
+        ("IPv4", 0) => scalar("std::net::Ipv4Addr", ChType::Ipv4),
+        ("IPv6", 0) => scalar("std::net::Ipv6Addr", ChType::Ipv6),
+        ("Int128", 0) => scalar("i128", ChType::Int128),
+        ("UInt128", 0) => scalar("u128", ChType::UInt128),
+        ("Enum8" | "Enum16", n) if n > 0 => {
+            let sixteen = node.name == "Enum16";
+            let mut values = Vec::new();
+            for item in &node.args {
+                values.push(enum_item(item.literal()?)?);
+            }
+            if found.enumeration.is_some() {
+                // Two enums in one column: no flag says which is which.
+                found.raw = true;
+            }
+            let narrow: Option<Vec<(String, i8)>> = values
+                .iter()
+                .map(|(name, v)| i8::try_from(*v).ok().map(|v| (name.clone(), v)))
+                .collect();
+            let ty = match (&narrow, sixteen) {
+                (Some(narrow), false) => ChType::Enum8(narrow.clone()),
+                _ => ChType::Enum16(values.clone()),
+            };
+            found.enumeration = Some(EnumDef {
+                wide: sixteen && narrow.is_some(),
+                values,
+            });
+            Some((ENUM.to_owned(), ty))
         }
-        ("UInt128" | "UInt256", 0) => {
+        // No Rust type holds every value: the widest that round-trips, and `type = "..."`.
+        ("Int256", 0) => {
             found.raw = true;
-            scalar("u64", ChType::UInt64)
+            scalar("i128", ChType::Int128)
+        }
+        ("UInt256", 0) => {
+            found.raw = true;
+            scalar("u128", ChType::UInt128)
         }
         _ => None,
     }
 }
 
+/// `'pending' = 1` → the name (quotes and escapes undone) and the value.
+fn enum_item(text: &str) -> Option<(String, i16)> {
+    let (name, value) = text.rsplit_once('=')?;
+    let name = name.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut unescaped = String::with_capacity(name.len());
+    let mut chars = name.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            unescaped.push(chars.next()?);
+        } else {
+            unescaped.push(c);
+        }
+    }
+    Some((unescaped, value.trim().parse().ok()?))
+}
+
 impl Node {
+    /// The node as written: `quantiles(0.5, 0.9)`.
+    fn text(&self) -> String {
+        if self.args.is_empty() {
+            return self.name.clone();
+        }
+        let args: Vec<String> = self.args.iter().map(Self::text).collect();
+        format!("{}({})", self.name, args.join(", "))
+    }
+
     /// The text of a literal argument.
     fn literal(&self) -> Option<&str> {
         self.args.is_empty().then_some(self.name.as_str())
@@ -322,12 +440,61 @@ mod tests {
     }
 
     #[test]
-    fn unmapped_or_differently_written_types_are_hand_written() {
+    fn the_newer_types_map_to_their_rust_types_and_flags() {
+        assert_eq!(mapped("Int128"), ("i128".into(), vec![]));
         assert_eq!(
-            mapped("Enum8('a' = 1, 'b' = 2)"),
+            mapped("Nullable(IPv6)"),
+            ("Option<std::net::Ipv6Addr>".into(), vec![])
+        );
+        assert_eq!(
+            mapped("Array(Date32)"),
+            ("Vec<chrono::NaiveDate>".into(), vec!["date32".into()])
+        );
+        assert_eq!(
+            mapped("LowCardinality(FixedString(3))"),
             (
                 "String".into(),
-                vec![r#"type = "Enum8('a' = 1, 'b' = 2)""#.into()]
+                vec!["fixed_string(3)".into(), "low_cardinality".into()]
+            )
+        );
+        assert_eq!(
+            mapped("AggregateFunction(sum, Decimal(20, 2))"),
+            (
+                "atel_sdk::schema::AggregateState<rust_decimal::Decimal>".into(),
+                vec!["decimal(20, 2)".into(), r#"aggregate = "sum""#.into()]
+            )
+        );
+        assert_eq!(
+            mapped("AggregateFunction(quantiles(0.5, 0.9), Float64)").1,
+            vec![r#"aggregate = "quantiles(0.5, 0.9)""#.to_owned()]
+        );
+        assert_eq!(
+            mapped("SimpleAggregateFunction(sum, UInt64)"),
+            ("u64".into(), vec![r#"simple_aggregate = "sum""#.into()])
+        );
+        let field = field_type("Enum16('it\\'s' = -1, 'b' = 2)").unwrap();
+        assert_eq!((field.rust.as_str(), field.flags.len()), (ENUM, 0));
+        assert_eq!(
+            field.enumeration,
+            Some(EnumDef {
+                wide: true,
+                values: vec![("it's".into(), -1), ("b".into(), 2)]
+            })
+        );
+        let wide = field_type("Enum16('a' = 1000)")
+            .unwrap()
+            .enumeration
+            .unwrap();
+        assert!(!wide.wide, "the derive picks Enum16 for 1000 itself");
+    }
+
+    #[test]
+    fn unmapped_or_differently_written_types_are_hand_written() {
+        assert_eq!(
+            mapped("Enum8('a' = 1,'b' = 2)"),
+            (
+                ENUM.into(),
+                vec![r#"type = "Enum8('a' = 1,'b' = 2)""#.into()]
             )
         );
         assert_eq!(
@@ -343,10 +510,13 @@ mod tests {
             vec![r#"type = "Nullable(LowCardinality(String))""#.to_owned()]
         );
         assert_eq!(
-            mapped("Int128"),
-            ("i64".into(), vec![r#"type = "Int128""#.into()])
+            mapped("Int256"),
+            ("i128".into(), vec![r#"type = "Int256""#.into()])
         );
-        assert_eq!(field_type("AggregateFunction(sum, UInt64)"), None);
+        assert_eq!(
+            field_type("AggregateFunction(argMax, String, UInt64)"),
+            None
+        );
         assert_eq!(field_type("Map(UInt64, String)"), None);
         assert_eq!(field_type("Array(String"), None);
         assert_eq!(field_type("DateTime64(12)"), None);

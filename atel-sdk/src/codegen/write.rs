@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::params::{ParamField, params};
 use super::read::{ColumnDef, DatasourceDef, KindDef, PipeDef, ReadError};
-use super::types::field_type;
+use super::types::{ENUM, EnumDef, field_type};
 use crate::schema::ChType;
 
 /// rustfmt's `max_width` and `attr_fn_like_width`.
@@ -115,19 +115,37 @@ fn datasource(out: &mut String, ds: &Source<DatasourceDef>) -> Result<(), ReadEr
             "ENGINE_TTL" => "ttl",
             "ENGINE_VER" => "ver",
             "ENGINE_SETTINGS" => "settings",
+            "ENGINE_PRIMARY_KEY" => "primary_key",
+            "ENGINE_SAMPLING_KEY" => "sampling_key",
+            "ENGINE_IS_DELETED" => "is_deleted",
+            "ENGINE_SIGN" => "sign",
+            "ENGINE_VERSION" => "version",
+            "ENGINE_COLUMNS" => "summing_columns",
             other => {
                 return Err(error(
                     &ds.file,
                     *line,
                     format!(
-                        "`{other}` has no `#[tinybird(...)]` attribute yet: expected `ENGINE_PARTITION_KEY`, `ENGINE_SORTING_KEY`, `ENGINE_TTL`, `ENGINE_VER` or `ENGINE_SETTINGS`"
+                        "`{other}` has no `#[tinybird(...)]` attribute: expected one of `ENGINE_PARTITION_KEY`, `ENGINE_SORTING_KEY`, `ENGINE_PRIMARY_KEY`, `ENGINE_SAMPLING_KEY`, `ENGINE_TTL`, `ENGINE_VER`, `ENGINE_IS_DELETED`, `ENGINE_SIGN`, `ENGINE_VERSION`, `ENGINE_COLUMNS` or `ENGINE_SETTINGS`"
                     ),
                 ));
             }
         };
         settings.push((attr, value));
     }
-    for attr in ["partition_key", "sorting_key", "ttl", "ver", "settings"] {
+    for attr in [
+        "partition_key",
+        "sorting_key",
+        "primary_key",
+        "sampling_key",
+        "ttl",
+        "ver",
+        "is_deleted",
+        "sign",
+        "version",
+        "summing_columns",
+        "settings",
+    ] {
         if let Some((_, value)) = settings.iter().find(|(a, _)| *a == attr) {
             items.push(format!("{attr} = {value:?}"));
         }
@@ -142,17 +160,60 @@ fn datasource(out: &mut String, ds: &Source<DatasourceDef>) -> Result<(), ReadEr
         items.push(format!("forward_query = {query:?}"));
     }
     let ident = camel(&def.name);
+    let mut body = String::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut idents: Vec<String> = Vec::new();
+    let mut enums = Vec::new();
+    for column in &def.columns {
+        let enum_name = format!("{ident}{}", camel(&column.name));
+        if let Some(values) = field(
+            &mut body,
+            &ds.file,
+            column,
+            &mut keys,
+            &mut idents,
+            &enum_name,
+        )? {
+            enums.push((column, enum_name, values));
+        }
+    }
+    for (column, name, values) in enums {
+        enumeration(out, &def.name, column, &name, &values);
+        out.push('\n');
+    }
     let _ = writeln!(out, "/// The `{}` datasource: one row.", def.name);
     out.push_str("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Datasource)]\n");
     attribute(out, "", "tinybird", &items);
     let _ = writeln!(out, "pub struct {ident} {{");
-    let mut keys: Vec<String> = Vec::new();
-    let mut idents: Vec<String> = Vec::new();
-    for column in &def.columns {
-        field(out, &ds.file, column, &mut keys, &mut idents)?;
-    }
+    out.push_str(&body);
     out.push_str("}\n");
     Ok(())
+}
+
+/// A `#[derive(Enum)]` enum for an `Enum8` / `Enum16` column: each value by its name.
+fn enumeration(out: &mut String, datasource: &str, column: &ColumnDef, name: &str, def: &EnumDef) {
+    let _ = writeln!(
+        out,
+        "/// The values of `{datasource}.{}`.",
+        column.name.replace('`', "'")
+    );
+    out.push_str(
+        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, atel_sdk::Enum)]\n",
+    );
+    if def.wide {
+        out.push_str("#[tinybird(enum16)]\n");
+    }
+    let _ = writeln!(out, "pub enum {name} {{");
+    let mut taken = Vec::new();
+    for (value_name, value) in &def.values {
+        let variant = unique(&camel(value_name), &mut taken);
+        let _ = writeln!(out, "    /// `{}`.", value_name.replace('`', "'"));
+        if variant != *value_name {
+            let _ = writeln!(out, "    #[serde(rename = {value_name:?})]");
+        }
+        let _ = writeln!(out, "    {variant} = {value},");
+    }
+    out.push_str("}\n");
 }
 
 /// The JSON key a path names, when it is `$.key` (`$.key[:]` for an array column).
@@ -166,13 +227,15 @@ fn simple_key(path: &str, array: bool) -> Option<&str> {
     simple.then_some(key)
 }
 
+/// Writes the field of `column`; returns the enum it needs written, named `enum_name`.
 fn field(
     out: &mut String,
     file: &str,
     column: &ColumnDef,
     keys: &mut Vec<String>,
     idents: &mut Vec<String>,
-) -> Result<(), ReadError> {
+    enum_name: &str,
+) -> Result<Option<EnumDef>, ReadError> {
     let ty = field_type(&column.ty).ok_or_else(|| {
         error(file, column.line, format!("column `{}`: no Rust type holds `{}` (and no hand-written `type` can say it today)", column.name, column.ty))
     })?;
@@ -227,10 +290,11 @@ fn field(
     if let Some(codec) = &column.codec {
         tinybird.push(format!("codec = {codec:?}"));
     }
+    let rust = ty.rust.replace(ENUM, enum_name);
     let rust = if phantom {
-        format!("std::marker::PhantomData<{}>", ty.rust)
+        format!("std::marker::PhantomData<{rust}>")
     } else {
-        ty.rust.clone()
+        rust
     };
     let _ = writeln!(
         out,
@@ -245,7 +309,7 @@ fn field(
         attribute(out, "    ", "tinybird", &tinybird);
     }
     let _ = writeln!(out, "    pub {ident}: {rust},");
-    Ok(())
+    Ok(ty.enumeration)
 }
 
 fn pipe(
