@@ -90,7 +90,7 @@ pub mod testing;
 pub use atel_derive::{Datasource, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
-pub use resource::{Datasource, Pipe};
+pub use resource::{CopyPipe, Datasource, Pipe};
 pub use schema::{
     ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind, PipeSchema, Token,
 };
@@ -101,7 +101,7 @@ pub mod __private {
     pub use crate::client::TinybirdClient;
     pub use crate::error::Error;
     pub use crate::param::{ParamValue, TemplateType, accepts};
-    pub use crate::resource::{Datasource, Pipe};
+    pub use crate::resource::{CopyPipe, Datasource, Pipe};
     pub use crate::schema::{
         ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeKind,
         PipeSchema, Token,
