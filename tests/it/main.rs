@@ -3,6 +3,7 @@
 //!
 //! Each test starts its own server with its own data dir, so tests never see each other's rows.
 
+mod copy;
 mod dashboard;
 mod datasources;
 mod decimal;
