@@ -92,7 +92,7 @@ pub mod testing;
 pub use atel_derive::{Datasource, Enum, pipe};
 pub use client::TinybirdClient;
 pub use error::Error;
-pub use resource::{Datasource, Pipe};
+pub use resource::{CopyPipe, Datasource, Pipe};
 pub use schema::{
     AggregateState, ChType, Column, ColumnType, DatasourceSchema, Engine, Index, PipeKind,
     PipeSchema, Token,
@@ -104,7 +104,7 @@ pub mod __private {
     pub use crate::client::TinybirdClient;
     pub use crate::error::Error;
     pub use crate::param::{ParamKind, ParamValue, Scalar, TemplateType, accepts};
-    pub use crate::resource::{Datasource, Pipe};
+    pub use crate::resource::{CopyPipe, Datasource, Pipe};
     pub use crate::schema::{
         ChType, Column, ColumnType, DatasourceSchema, Engine, Index, Node, Param, PipeKind,
         PipeSchema, Token,

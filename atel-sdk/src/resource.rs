@@ -44,3 +44,13 @@ pub trait Pipe {
         datafile::render_pipe(&Self::schema())
     }
 }
+
+/// A copy pipe: a [`Pipe`] whose last node is `TYPE copy`, run on demand with
+/// [`TinybirdClient::copy`](crate::TinybirdClient::copy). `#[pipe(copy(...))]` implements it, and only
+/// for copy pipes, so running an endpoint as a copy does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a copy pipe",
+    label = "not a `#[pipe(copy(...))]` type",
+    note = "only a pipe declared with `copy(target = ..., ...)` can be run with `TinybirdClient::copy`"
+)]
+pub trait CopyPipe: Pipe {}

@@ -71,7 +71,21 @@ async fn a_jwt_reads_its_pipe_with_fixed_params_and_nothing_else() {
         .unwrap_err();
     assert_eq!(err.to_string(), "Tinybird API error 403: Invalid token");
 
+    // The admin token, then the one token `tinybird/`'s datafiles declare: the OTel template's
+    // `OTEL_TINYBIRD_TOKEN`, with APPEND on its six datasources (files by path).
     let tokens = client.tokens().await.unwrap();
-    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens.len(), 2);
     assert_eq!(tokens[0].scopes, ["ADMIN"]);
+    assert_eq!(tokens[1].name, "OTEL_TINYBIRD_TOKEN");
+    assert_eq!(
+        tokens[1].scopes,
+        [
+            "DATASOURCES:APPEND:otel_logs",
+            "DATASOURCES:APPEND:otel_metrics_exponential_histogram",
+            "DATASOURCES:APPEND:otel_metrics_gauge",
+            "DATASOURCES:APPEND:otel_metrics_histogram",
+            "DATASOURCES:APPEND:otel_metrics_sum",
+            "DATASOURCES:APPEND:otel_traces",
+        ]
+    );
 }

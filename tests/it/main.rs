@@ -4,6 +4,7 @@
 //! Each test starts its own server with its own data dir, so tests never see each other's rows.
 
 mod codegen;
+mod copy;
 mod dashboard;
 mod datasources;
 mod decimal;

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use atel_examples::shop::{
     self, Event, EventKind, FunnelExt as _, Order, OrderStatus, OrderStatusCountsExt as _,
-    RevenueExt as _, RevenueRow, StatusRow,
+    ProductSales, ProductSalesCopy, RevenueExt as _, RevenueRow, StatusRow,
 };
 use atel_sdk::Datasource as _;
 use atel_tests::server::{LocalServer, repo_root};
@@ -151,6 +151,46 @@ async fn tinybirds_cli_deploys_the_shop_and_every_number_is_right() {
     assert!(stdout.contains("Deployment #1 is live"), "{stdout}");
     let client = server.client();
 
+    // The TOKEN lines became tokens scoped to their resources.
+    let mut tokens: Vec<(String, Vec<String>)> = client
+        .tokens()
+        .await
+        .expect("tokens")
+        .into_iter()
+        .filter(|t| t.name.starts_with("shop_"))
+        .map(|t| {
+            let mut scopes = t.scopes;
+            scopes.sort();
+            (t.name, scopes)
+        })
+        .collect();
+    tokens.sort();
+    let scopes = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        tokens,
+        [
+            (
+                "shop_dashboard".to_owned(),
+                scopes(&[
+                    "PIPES:READ:shop_funnel",
+                    "PIPES:READ:shop_order_status",
+                    "PIPES:READ:shop_revenue"
+                ])
+            ),
+            (
+                "shop_ingest".to_owned(),
+                scopes(&[
+                    "DATASOURCES:APPEND:shop_events",
+                    "DATASOURCES:APPEND:shop_orders"
+                ])
+            ),
+            (
+                "shop_ops".to_owned(),
+                scopes(&["PIPES:READ:shop_product_sales_copy"])
+            ),
+        ]
+    );
+
     let events = events();
     let mut sent = events.clone();
     // Two events re-sent (same ids): the funnel counts each once.
@@ -259,6 +299,41 @@ async fn tinybirds_cli_deploys_the_shop_and_every_number_is_right() {
     assert_eq!((funnel.viewed, funnel.purchased), (30, 7));
     let fr = one(client.shop_funnel().country("FR").await.expect("funnel FR"));
     assert_eq!(fr.checked_out, sessions(EventKind::Checkout, Some("FR")));
+
+    // The copy pipe: units sold per product, replacing the last snapshot each run.
+    let mut sales: BTreeMap<u64, (u64, BTreeSet<u64>)> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.event == EventKind::Purchase) {
+        for product in &e.product_ids {
+            let entry = sales.entry(*product).or_default();
+            entry.0 += 1;
+            entry.1.insert(e.user_id);
+        }
+    }
+    let expected_sales: Vec<ProductSales> = sales
+        .into_iter()
+        .map(|(product_id, (purchases, buyers))| ProductSales {
+            product_id,
+            purchases,
+            buyers: buyers.len() as u64,
+        })
+        .collect();
+    for run in 1..=2 {
+        let job = client.copy(&ProductSalesCopy).await.expect("copy run");
+        assert_eq!(job.mode.as_deref(), Some("replace"), "run {run}");
+        assert_eq!(
+            job.written_rows,
+            Some(expected_sales.len() as u64),
+            "run {run}"
+        );
+        let snapshot: Vec<ProductSales> = client
+            .sql("SELECT * FROM shop_product_sales ORDER BY product_id")
+            .await
+            .expect("read the snapshot");
+        assert_eq!(
+            snapshot, expected_sales,
+            "run {run}: replaced, not appended"
+        );
+    }
 
     // Orders: each order's highest version once, the deleted order gone.
     let mut latest: BTreeMap<u64, &Order> = BTreeMap::new();

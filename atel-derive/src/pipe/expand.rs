@@ -104,6 +104,12 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
             true,
         )
     });
+    let copy = matches!(endpoint.kind, Kind::Copy(_)).then(|| {
+        quote! {
+            #[automatically_derived]
+            impl ::atel_sdk::__private::CopyPipe for #ident {}
+        }
+    });
     let item = &pipe.item;
     quote! {
         #item
@@ -130,6 +136,8 @@ pub(crate) fn impl_pipe(pipe: &Pipe<'_>, endpoint: &Endpoint<'_>, params: &[Para
                 }
             }
         }
+
+        #copy
 
         #fits
 

@@ -151,7 +151,7 @@ impl Job {
         matches!(self.status.as_str(), "done" | "error" | "cancelled")
     }
 
-    fn from_value(raw: Value) -> Option<Self> {
+    pub(super) fn from_value(raw: Value) -> Option<Self> {
         let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_owned);
         let id = text("id")
             .or_else(|| text("job_id"))
@@ -506,7 +506,7 @@ fn ndjson_source<D: Serialize>(rows: &[D]) -> Result<ImportSource> {
 
 /// A name as one URL path segment: resource names are letters, digits and `_`; anything else would
 /// change the path.
-fn segment(name: &str) -> Result<&str> {
+pub(super) fn segment(name: &str) -> Result<&str> {
     if !name.is_empty()
         && name
             .bytes()
@@ -529,7 +529,7 @@ fn ok_or_error(reply: &Reply) -> Result<()> {
     }
 }
 
-fn parse<T: DeserializeOwned>(reply: &Reply, what: &str) -> Result<T> {
+pub(super) fn parse<T: DeserializeOwned>(reply: &Reply, what: &str) -> Result<T> {
     ok_or_error(reply)?;
     serde_json::from_slice(&reply.body).map_err(|e| decode_error(what, &reply.body, e))
 }

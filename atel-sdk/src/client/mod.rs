@@ -7,6 +7,7 @@
 
 mod compression;
 mod config;
+mod copy;
 mod datasources;
 pub mod de;
 mod deploy;
@@ -30,6 +31,10 @@ pub use config::{
     COMPRESSION_THRESHOLD_BYTES, ConfigSource, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, MAX_GET_URL_LEN, TINYBIRD_LOCAL_URL,
     TinybirdClientBuilder,
+};
+pub use copy::{
+    CopyCall, CopyJob, CopyMode, DEFAULT_COPY_POLL_INTERVAL, DEFAULT_COPY_WAIT,
+    MAX_COPY_POLL_INTERVAL,
 };
 pub use datasources::{
     CsvDialect, DEFAULT_JOB_POLL_INTERVAL, DatasourceInfo, ImportFormat, ImportOptions,

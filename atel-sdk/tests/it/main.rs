@@ -2,6 +2,7 @@
 
 mod common;
 mod config;
+mod copy;
 mod datasources;
 mod deploy;
 mod ingest;

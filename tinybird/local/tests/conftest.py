@@ -121,6 +121,12 @@ class Server:
         params = {"name": name, "wait": "true"} if wait else {"name": name}
         return self.call("POST", "/v0/events", params=params, body=body, headers=headers)
 
+    def ingest_as(self, token: str, name: str, rows: list[Any]) -> Reply:
+        """The Events API with another token than the admin one."""
+        body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        params = {"name": name, "wait": "true"}
+        return self.call("POST", "/v0/events", params=params, body=body, token=token)
+
     def pipe(self, pipe_name: str, fmt: str = "json", **params: Any) -> Reply:
         return self.call("GET", f"/v0/pipes/{pipe_name}.{fmt}", params=params)
 

@@ -13,6 +13,7 @@ from .migrate import ALTER, BACKFILL, INCOMPATIBLE, Evolution, backfill_sql, che
 from .pipes import TemplateError, pipe_sql
 from .project import QUARANTINE_COLUMNS, Datasource, Pipe, Project, ProjectError, parse_project
 from .state import State
+from .tokens import token_scopes
 
 # ClickHouse errors that only mean a placeholder parameter value could not be parsed while
 # validating a template rendered without real parameters; they say nothing about the SQL.
@@ -102,6 +103,7 @@ class Workspace:
         self._lock = threading.RLock()
         live = state.live_deployment()
         self.live = parse_project(live["files"])[0] if live else Project()
+        state.sync_tokens(list(token_scopes(self.live)))
 
     # ---- API verbs ---------------------------------------------------------------------------
 
@@ -156,6 +158,7 @@ class Workspace:
                 self.state.save()
                 return _public(deployment)
             self.state.promote(deployment_id)
+            self.state.sync_tokens(list(token_scopes(project)))
             self.live = project
             return _public(deployment)
 
@@ -280,6 +283,12 @@ class Workspace:
                 )
             else:
                 self.engine.execute(f"EXPLAIN {sql}")
+            if pipe.type == "copy":
+                target = project.datasources[pipe.output_node.target_datasource]
+                names = {c.name for c in target.columns}
+                extra = [r["name"] for r in self.engine.rows(f"DESCRIBE ({sql})") if r["name"] not in names]
+                if extra:
+                    return f"The pipe has columns {extra} not found in the destination Data Source."
         except EngineError as exc:
             if exc.code in _PLACEHOLDER_ERRORS:
                 return None

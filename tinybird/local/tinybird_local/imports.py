@@ -6,7 +6,10 @@ with the file as the body (or `url=`), answered with a job; `tb` then polls `/v0
 `blocks[].process_return[].lines` / `.quarantine`. NDJSON goes through the Events API's own mapping
 (JSON paths, quarantine); CSV and Parquet are read by ClickHouse with the datasource's columns as the
 structure. A partial replace (`replace_condition`) deletes the rows matching the condition and writes
-the file's rows that match it, like Tinybird."""
+the file's rows that match it, like Tinybird.
+
+Copy jobs (`POST /v0/pipes/{name}/copy`) are jobs too: the copy node's rendered SQL inserted into
+its target datasource, appended or replacing its rows."""
 
 from __future__ import annotations
 
@@ -36,6 +39,13 @@ class Jobs:
     def get(self, job_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def list(self, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        """Newest first, optionally only those with `status` and `kind` (`GET /v0/jobs`)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        jobs.reverse()  # dicts keep insertion order: the last one is the newest
+        return [j for j in jobs if (status is None or j["status"] == status) and (kind is None or j["kind"] == kind)]
 
     def _job(self, kind: str, ds: Datasource, url: str, **extra: Any) -> dict[str, Any]:
         job_id = str(uuid.uuid4())
@@ -162,3 +172,64 @@ class Jobs:
             self.engine.execute(f"TRUNCATE TABLE {quote_ident(ds.name)}")
             if self.engine.table_exists(ds.quarantine_name):
                 self.engine.execute(f"TRUNCATE TABLE {quote_ident(ds.quarantine_name)}")
+
+    # ---- copies --------------------------------------------------------------------------------
+
+    def copy(
+        self,
+        pipe_name: str,
+        ds: Datasource,
+        sql: str,
+        mode: str,
+        parameters: dict[str, Any],
+        base_url: str,
+    ) -> dict[str, Any]:
+        """Run a copy: `sql` (the copy node rendered) into `ds`, appended or replacing its rows, as a
+        job. The query's columns must all be columns of `ds` (those it lacks get their defaults);
+        `ValueError` says which are not, before any job exists."""
+        with self.engine.lock:
+            columns = [row["name"] for row in self.engine.rows(f"DESCRIBE ({sql})")]
+            extra = [c for c in columns if c not in {col.name for col in ds.columns}]
+            if extra:
+                raise ValueError(f"The pipe has columns {extra} not found in the destination Data Source.")
+            job = self._job(
+                "copy",
+                ds,
+                base_url,
+                mode=mode,
+                pipe_id=pipe_name,
+                pipe_name=pipe_name,
+                query_id=str(uuid.uuid4()),
+                query_sql=" ".join(sql.split()),
+                parameters=parameters,
+                execution_type="manual",
+                is_cancellable=False,
+            )
+            job["started_at"] = job["created_at"]
+            cols = ", ".join(quote_ident(c) for c in columns)
+            select = f"SELECT {cols} FROM ({sql})"
+            try:
+                written = self._copy(ds, cols, select, mode)
+            except EngineError as exc:
+                return self._finish(job, error=exc.short)
+            processed = {"read_rows": 0, "read_bytes": 0, "written_rows": written, "written_bytes": 0}
+            return self._finish(job, processed_data=processed, statistics={"row_count": written})
+
+    def _copy(self, ds: Datasource, cols: str, select: str, mode: str) -> int:
+        """Write the rows under the engine lock (held by the caller), so no reader sees a replace half
+        done: a replace first fills a scratch table, so a failing query leaves the target untouched."""
+        table = quote_ident(ds.name)
+        if mode == "append":
+            written = int(self.engine.scalar(f"SELECT count() FROM ({select})"))
+            self.engine.execute(f"INSERT INTO {table} ({cols}) {select}")
+            return written
+        scratch = quote_ident(f"__copy_{uuid.uuid4().hex}")
+        self.engine.execute(ds.ddl(scratch.strip("`")))
+        try:
+            self.engine.execute(f"INSERT INTO {scratch} ({cols}) {select}")
+            written = int(self.engine.scalar(f"SELECT count() FROM {scratch}"))
+            self.engine.execute(f"TRUNCATE TABLE {table}")
+            self.engine.execute(f"INSERT INTO {table} SELECT * FROM {scratch}")
+        finally:
+            self.engine.execute(f"DROP TABLE IF EXISTS {scratch}")
+        return written

@@ -94,9 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         server.server_close()
         engine.close()
         return fail(f"building {args.project} failed")
-    server.RequestHandlerClass = make_handler(
-        Api(engine, workspace, state.token, url).router(), state.token, args.verbose
-    )
+    api = Api(engine, workspace, state.token, url)
+    server.RequestHandlerClass = make_handler(api.router(), state.token, args.verbose, api.resource_token)
 
     def stop(signum: int, _frame: object) -> None:
         # shutdown() waits for serve_forever() to return, which runs on this thread: ask from another.

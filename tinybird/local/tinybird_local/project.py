@@ -63,6 +63,7 @@ class Datasource:
     ttl: str | None = None  # ENGINE_TTL
     indexes: dict[str, str] = field(default_factory=dict)  # name -> `INDEX name expr TYPE t GRANULARITY g`
     forward_query: str | None = None  # FORWARD_QUERY: a SELECT list run over the live rows on a schema change
+    tokens: list[tuple[str, str]] = field(default_factory=list)  # TOKEN lines: (name, READ | APPEND)
 
     def ddl(self, table: str | None = None) -> str:
         """CREATE TABLE for this datasource, named `table` if given (a deploy's scratch copy)."""
@@ -93,6 +94,8 @@ class Node:
     sql: str
     type: str  # "", "endpoint", "materialized", "copy", ...
     datasource: str = ""  # target of a materialized node
+    target_datasource: str = ""  # target of a copy node
+    mode: str = ""  # a copy node's COPY_MODE (append when empty)
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Pipe:
     name: str
     path: str
     nodes: list[Node]
+    tokens: list[tuple[str, str]] = field(default_factory=list)  # TOKEN lines: (name, READ)
 
     @property
     def output_node(self) -> Node:
@@ -175,17 +179,33 @@ def _datasource(name: str, path: str, doc: Any) -> Datasource:
     without_ttl = engine_full_from_dict(engine_type, {k: v for k, v in args.items() if k != "ttl"}, columns=raw_columns)
     indexes = {index.name: index.to_sql() for index in node.get("indexes") or []}
     forward_query = (doc.forward_query or "").strip() or None
-    return Datasource(name, path, columns, defs, engine, without_ttl, args.get("ttl"), indexes, forward_query)
+    return Datasource(
+        name, path, columns, defs, engine, without_ttl, args.get("ttl"), indexes, forward_query, _tokens(doc)
+    )
+
+
+def _tokens(doc: Any) -> list[tuple[str, str]]:
+    """The file's `TOKEN name READ|APPEND` lines, as the parser reads them."""
+    return [(t["token_name"], (t.get("permission") or "READ").upper()) for t in doc.tokens or []]
 
 
 def _pipe(name: str, path: str, doc: Any) -> Pipe:
     nodes = []
     for raw in doc.nodes:
         node_type = (raw.get("type") or "").lower()
-        nodes.append(Node(raw["name"], raw.get("sql", ""), node_type, raw.get("datasource") or ""))
+        nodes.append(
+            Node(
+                raw["name"],
+                raw.get("sql", ""),
+                node_type,
+                raw.get("datasource") or "",
+                raw.get("target_datasource") or "",
+                (raw.get("mode") or "").lower(),
+            )
+        )
     if not nodes:
         raise ValueError("a pipe needs at least one NODE")
-    return Pipe(name, path, nodes)
+    return Pipe(name, path, nodes, _tokens(doc))
 
 
 def parse_project(files: dict[str, str]) -> tuple[Project, list[ProjectError]]:
@@ -229,6 +249,16 @@ def _cross_checks(project: Project) -> list[ProjectError]:
                     errors.append(ProjectError(pipe.path, pipe.name, msg))
                 elif node.datasource not in project.datasources:
                     msg = f"Materialized node '{node.name}' targets unknown datasource '{node.datasource}'"
+                    errors.append(ProjectError(pipe.path, pipe.name, msg))
+            if node.type == "copy":
+                if not node.target_datasource:
+                    msg = f"Copy node '{node.name}' needs a TARGET_DATASOURCE"
+                    errors.append(ProjectError(pipe.path, pipe.name, msg))
+                elif node.target_datasource not in project.datasources:
+                    msg = f"Copy node '{node.name}' targets unknown datasource '{node.target_datasource}'"
+                    errors.append(ProjectError(pipe.path, pipe.name, msg))
+                if node.mode not in ("", "append", "replace"):
+                    msg = f"Copy node '{node.name}' has an invalid COPY_MODE '{node.mode}': use append or replace"
                     errors.append(ProjectError(pipe.path, pipe.name, msg))
     return errors
 

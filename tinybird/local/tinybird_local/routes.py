@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from .deploy import Workspace
@@ -19,7 +20,8 @@ from .pipes import (
     strip_sql,
     with_ctes,
 )
-from .server import HttpError, Request, Response, Router
+from .server import NO_ACCESS, HttpError, Request, Response, Router
+from .tokens import APPEND_DATASOURCE, READ_PIPE, allows, find, token_scopes, unreadable
 
 # The events API's request size limit (Tinybird's free plan: 10 MB per request).
 MAX_EVENTS_BODY = 10 * 1024 * 1024
@@ -53,9 +55,9 @@ class Api:
         r.add("GET", "/v0/tokens", self.static_tokens)
         r.add("GET", "/v1/user/workspaces|/v0/user/workspaces", self.user_workspaces)
         r.add("POST", "/v1/workspaces|/v0/workspaces", self.create_workspace)
-        r.add("GET", "/v0/jobs", lambda _: Response.json(200, {"jobs": []}))
-        r.add("GET", r"/v0/jobs/(?P<id>[^/]+)", self.job)
-        r.add("POST", r"/v1/datasources/(?P<name>[^/]+)/(?P<mode>append|replace)", self.import_)
+        r.add("GET", "/v0/jobs", self.jobs_list)
+        r.add("GET", r"/v0/jobs/(?P<id>[^/]+)", self.job, resource_token=True)
+        r.add("POST", r"/v1/datasources/(?P<name>[^/]+)/(?P<mode>append|replace)", self.import_, resource_token=True)
         r.add("POST", r"/v0/datasources/(?P<name>[^/]+)/truncate", self.truncate)
         r.add("POST", r"/v0/datasources/(?P<name>[^/]+)/delete", self.delete_rows)
         r.add("GET", r"/v0/datasources/(?P<name>[^/.]+)", self.datasource)
@@ -65,11 +67,12 @@ class Api:
         r.add("GET", r"/v1/deployments/(?P<id>\d+)", self.deployment)
         r.add("DELETE", r"/v1/deployments/(?P<id>\d+)", self.discard)
         r.add("POST", r"/v1/deployments/(?P<id>\d+)/set-live", self.set_live)
-        r.add("POST", "/v0/events", self.events)
+        r.add("POST", "/v0/events", self.events, resource_token=True)
         r.add("GET", "/v0/datasources", self.datasources)
         r.add("GET", "/v0/pipes", self.pipes)
+        r.add("POST", r"/v0/pipes/(?P<name>[^/.]+)/copy", self.copy, resource_token=True)
         r.add("GET|POST", r"/v0/pipes/(?P<name>[^/]+)\.(?P<fmt>json|ndjson|csv|parquet)", self.pipe, jwt=True)
-        r.add("GET|POST", "/v0/sql", self.sql)
+        r.add("GET|POST", "/v0/sql", self.sql, resource_token=True)
         return r
 
     # ---- meta ----------------------------------------------------------------------------------
@@ -79,14 +82,42 @@ class Api:
         return Response.json(200, {"user_token": t, "admin_token": t, "workspace_admin_token": t})
 
     def static_tokens(self, _: Request) -> Response:
-        """`GET /v0/tokens`: this server's one token, with the workspace admin's scope."""
-        item = {
-            "id": "local-admin",
-            "name": "workspace admin token",
-            "token": self.token,
-            "scopes": [{"type": "ADMIN"}],
-        }
-        return Response.json(200, {"tokens": [item]})
+        """`GET /v0/tokens` (admin only): the workspace admin token, then each token the live
+        datafiles declare, with its scopes."""
+        items = [
+            {
+                "id": "local-admin",
+                "name": "workspace admin token",
+                "description": "",
+                "token": self.token,
+                "scopes": [{"type": "ADMIN"}],
+            }
+        ]
+        values = self.workspace.state.resource_tokens
+        for name, scopes in token_scopes(self.workspace.live).items():
+            if name in values:
+                items.append({"id": name, "name": name, "description": "", "token": values[name], "scopes": scopes})
+        return Response.json(200, {"tokens": items})
+
+    def resource_token(self, given: str) -> list[dict[str, Any]] | None:
+        """The scopes of the resource token whose value is `given`; None if it is not one."""
+        name = find(self.workspace.state.resource_tokens, given)
+        if name is None:
+            return None
+        return token_scopes(self.workspace.live).get(name, [])
+
+    @staticmethod
+    def _allowed(request: Request, kind: str, resource: str) -> bool:
+        """Whether the request's token may do `kind` on `resource` (the admin token may do all)."""
+        return request.scopes is None or allows(request.scopes, kind, resource)
+
+    def _check_reads(self, request: Request, sql: str, own: tuple[str, ...] = ()) -> None:
+        """A resource token's query may read only the resources it has READ on."""
+        if request.scopes is None:
+            return
+        denied = unreadable(request.scopes, self.workspace.live, sql, own)
+        if denied is not None:
+            raise HttpError(403, f"Resource '{denied}' not found")
 
     def health(self, _: Request) -> Response:
         return Response.json(200, {"status": "ok"})
@@ -214,6 +245,14 @@ class Api:
     def import_(self, request: Request) -> Response:
         name, mode = request.match["name"], request.match["mode"]
         self._datasource(name)
+        if mode == "replace" and request.scopes is not None:
+            raise HttpError(
+                403,
+                "Token does not have DATASOURCES:CREATE scope, replace mode requires the DATASOURCES:CREATE "
+                "scope because is a destructive action",
+            )
+        if not self._allowed(request, APPEND_DATASOURCE, name):
+            raise HttpError(403, f'Token does not have DATASOURCES:APPEND scope for Data Source "{name}"')
         fmt = (request.arg("format") or "csv").lower()
         if fmt not in FORMATS:
             raise HttpError(400, f"Invalid format '{fmt}': use csv, ndjson or parquet")
@@ -243,6 +282,9 @@ class Api:
             raise HttpError(404, "Job not found")
         return Response.json(200, job)
 
+    def jobs_list(self, request: Request) -> Response:
+        return Response.json(200, {"jobs": self.jobs.list(request.arg("status"), request.arg("kind"))})
+
     def truncate(self, request: Request) -> Response:
         self.jobs.truncate(self._datasource(request.match["name"]))
         return Response(205, b"", "application/json")
@@ -269,6 +311,55 @@ class Api:
         ]
         return Response.json(200, {"pipes": items})
 
+    def copy(self, request: Request) -> Response:
+        """`POST /v0/pipes/{name}/copy`: run the copy node with the request's params (query string or
+        form), `_mode` overriding its COPY_MODE; answers the node with the job under `job`."""
+        name = request.match["name"]
+        project = self.workspace.live
+        pipe = project.pipes.get(name)
+        if pipe is None:
+            raise HttpError(404, f"Pipe '{name}' not found")
+        if pipe.type != "copy":
+            raise HttpError(403, f"The pipe '{name}' should be a copy pipe")
+        node = pipe.output_node
+        target = project.datasources.get(node.target_datasource)
+        if target is None:
+            raise HttpError(404, f"Target Datasource '{node.target_datasource}' for pipe '{name}' not found")
+        # Tinybird's docs: running a copy takes PIPES:READ on the pipe and DATASOURCES:APPEND on its target.
+        if not (self._allowed(request, READ_PIPE, name) and self._allowed(request, APPEND_DATASOURCE, target.name)):
+            raise HttpError(403, NO_ACCESS)
+        merged = dict(request.query)
+        for key, values in request.form().items():
+            merged.setdefault(key, []).extend(values)
+        mode = merged.pop("_mode", [None])[-1] or node.mode or "append"
+        if mode not in ("append", "replace"):
+            raise HttpError(400, f'Invalid mode "{mode}", valid modes are append, replace')
+        merged.pop("token", None)
+        params: dict[str, Any] = {k: (v[0] if len(v) == 1 else v) for k, v in merged.items()}
+        params["copy_timestamp"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        try:
+            sql = pipe_sql(pipe, params, project=project)
+        except TemplateError as exc:
+            raise HttpError(400, exc.message, documentation=exc.documentation) from None
+        try:
+            job = self.jobs.copy(pipe.name, target, sql, mode, params, self.url)
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from None
+        except EngineError as exc:
+            raise HttpError(400, f"[Error] {exc.short}") from None
+        tags = {"copy_target_datasource": target.name, "copy_target_workspace": WORKSPACE_ID}
+        answer = {
+            "id": node.name,
+            "name": node.name,
+            "sql": node.sql,
+            "description": None,
+            "mode": mode,
+            "node_type": "copy",
+            "tags": tags,
+            "job": job,
+        }
+        return Response.json(200, answer)
+
     # ---- events --------------------------------------------------------------------------------
 
     def events(self, request: Request) -> Response:
@@ -277,6 +368,8 @@ class Api:
             raise HttpError(400, "The 'name' parameter is required")
         if name not in self.workspace.live.datasources:
             raise HttpError(404, f"Data Source '{name}' not found")
+        if not self._allowed(request, APPEND_DATASOURCE, name):
+            raise HttpError(403, f'Token does not have DATASOURCES:APPEND scope for Data Source "{name}"')
         body = request.body(MAX_EVENTS_BODY)
         try:
             body = decode_body(body, request.headers.get("Content-Encoding") or "", MAX_EVENTS_BODY)
@@ -314,6 +407,8 @@ class Api:
         pipe = self.workspace.live.pipes.get(name)
         if pipe is None:
             raise HttpError(404, f"The pipe '{name}' does not exist")
+        if not self._allowed(request, READ_PIPE, name):
+            raise HttpError(403, NO_ACCESS)
         if not pipe.is_endpoint:
             raise HttpError(404, f"The pipe '{name}' is not an endpoint (its type is {pipe.type})")
         merged = dict(request.query)
@@ -326,6 +421,8 @@ class Api:
         params.update({k: str(v) if not isinstance(v, (list, str)) else v for k, v in fixed.items()})
         if q is not None and (function := forbidden_table_function(q)):
             raise HttpError(403, f"The table function '{function}' is not allowed")
+        if q is not None:
+            self._check_reads(request, q, own=(name, "_"))
         try:
             sql = pipe_sql(pipe, params, q=q, project=self.workspace.live)
         except TemplateError as exc:
@@ -348,6 +445,7 @@ class Api:
             raise HttpError(400, f"DB::Exception: Only SELECT or DESCRIBE queries are supported. Got: {keyword}")
         if function := forbidden_table_function(q):
             raise HttpError(403, f"The table function '{function}' is not allowed")
+        self._check_reads(request, q)
         params = {k: v[-1] for k, v in request.query.items() if k not in ("q", "token")}
         sql = with_ctes(pipe_ctes_for(self.workspace.live, q, params), q)
         content_type = "text/plain; charset=utf-8"

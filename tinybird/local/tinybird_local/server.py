@@ -36,6 +36,7 @@ class Request:
     read_body: Callable[[int], bytes]
     match: re.Match[str] | None = None
     jwt: dict[str, Any] | None = None  # the claims, when the request came with a JWT
+    scopes: list[dict[str, Any]] | None = None  # a resource token's scopes (None: the admin token or a JWT)
     _body: bytes | None = field(default=None, repr=False)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -108,11 +109,23 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
         self.jwt_handlers: list[Handler] = []  # the routes a JWT opens (its scopes are theirs to check)
+        self.token_handlers: list[Handler] = []  # the routes a resource token opens (likewise)
 
-    def add(self, methods: str, pattern: str, handler: Handler, *, auth: bool = True, jwt: bool = False) -> None:
+    def add(
+        self,
+        methods: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        auth: bool = True,
+        jwt: bool = False,
+        resource_token: bool = False,
+    ) -> None:
         """`methods` and `pattern` may list alternatives with `|`: "GET|POST", "/v1/x|/v0/x"."""
         if jwt:
             self.jwt_handlers.append(handler)
+        if jwt or resource_token:
+            self.token_handlers.append(handler)
         compiled = re.compile(f"^(?:{pattern})$")  # grouped: `^a|b$` would match any path starting with a
         for method in methods.split("|"):
             self.routes.append((method, compiled, handler, auth))
@@ -129,7 +142,14 @@ class Router:
         raise HttpError(404, f"Not found: {path}")
 
 
-def check_token(request: Request, token: str) -> None:
+# Looks a resource token up: its scopes, or None when it is not one.
+TokenLookup = Callable[[str], "list[dict[str, Any]] | None"]
+
+# What Tinybird answers a static token for a resource outside its scopes.
+NO_ACCESS = "The token you have provided doesn't have access to this resource"
+
+
+def check_token(request: Request, token: str, lookup: TokenLookup | None = None) -> None:
     given = request.arg("token")
     auth = request.headers.get("Authorization") or ""
     if auth.lower().startswith("bearer "):
@@ -137,6 +157,10 @@ def check_token(request: Request, token: str) -> None:
     if not given:
         raise HttpError(403, "Forbidden: a token is required (Authorization: Bearer <token> or ?token=)")
     if hmac.compare_digest(given.encode(), token.encode()):
+        return
+    scopes = lookup(given) if lookup else None
+    if scopes is not None:
+        request.scopes = scopes
         return
     if given.count(".") == 2:
         request.jwt = verify_jwt(given, token)
@@ -160,7 +184,9 @@ def verify_jwt(given: str, signing_key: str) -> dict[str, Any]:
     return claims
 
 
-def make_handler(router: Router, token: str, verbose: bool = False) -> type[BaseHTTPRequestHandler]:
+def make_handler(
+    router: Router, token: str, verbose: bool = False, lookup: TokenLookup | None = None
+) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "tinybird-local"
@@ -185,9 +211,11 @@ def make_handler(router: Router, token: str, verbose: bool = False) -> type[Base
                 handler, match, auth = router.find(method, url.path.rstrip("/") or "/")
                 request.match = match
                 if auth:
-                    check_token(request, token)
+                    check_token(request, token, lookup)
                     if request.jwt is not None and handler not in router.jwt_handlers:
                         raise HttpError(403, "Forbidden: a JWT only reads the pipes in its scopes")
+                    if request.scopes is not None and handler not in router.token_handlers:
+                        raise HttpError(403, NO_ACCESS)
                 response = handler(request)
             except HttpError as exc:
                 response = Response.json(exc.status, exc.body)

@@ -37,6 +37,20 @@ class State:
                 json.dump(self.data, out, indent=1)
             tmp.replace(self.path)
 
+    @property
+    def resource_tokens(self) -> dict[str, str]:
+        """The values of the datafiles' `TOKEN` lines, by token name."""
+        return dict(self.data.get("resource_tokens", {}))
+
+    def sync_tokens(self, names: list[str]) -> None:
+        """Keep a value for each of `names` (new ones get a random one), forget every other token."""
+        with self._lock:
+            current = self.data.get("resource_tokens", {})
+            kept = {name: current.get(name) or "p." + secrets.token_urlsafe(32) for name in names}
+            if kept != current:
+                self.data["resource_tokens"] = kept
+                self.save()
+
     def peek_id(self) -> str:
         return str(self.data["next_id"])
 
