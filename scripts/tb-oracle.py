@@ -19,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from tinybird.datafile.parse_connection import parse_connection
 from tinybird.datafile.parse_datasource import parse_datasource
 from tinybird.datafile.parse_pipe import parse_pipe
 from tinybird.sql_template import get_template_and_variables, get_var_names_and_types
@@ -81,13 +82,29 @@ def describe_pipe(path):
     }
 
 
+def describe_connection(path):
+    # Secrets are not set here: Tinybird's parser fills each `tb_secret` with its default, or
+    # leaves it as a placeholder.
+    doc = parse_connection(str(path), ignore_secrets=True).datafile
+    node = doc.nodes[0]
+    return {"kind": "connection", "name": path.stem, "settings": {k: v for k, v in node.items() if k != "name"}}
+
+
 def describe(path):
     path = Path(path)
-    return describe_datasource(path) if path.suffix == ".datasource" else describe_pipe(path)
+    if path.suffix == ".datasource":
+        return describe_datasource(path)
+    if path.suffix == ".connection":
+        return describe_connection(path)
+    return describe_pipe(path)
 
 
 def check(root):
-    files = sorted(Path(root).rglob("*.datasource")) + sorted(Path(root).rglob("*.pipe"))
+    files = (
+        sorted(Path(root).rglob("*.datasource"))
+        + sorted(Path(root).rglob("*.pipe"))
+        + sorted(Path(root).rglob("*.connection"))
+    )
     files = [f for f in files if "local" not in f.relative_to(root).parts]
     failures = 0
     for path in files:

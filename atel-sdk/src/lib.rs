@@ -78,6 +78,7 @@ extern crate self as atel_sdk;
 pub mod client;
 #[cfg(feature = "codegen")]
 pub mod codegen;
+pub mod connection;
 pub mod datafile;
 pub mod error;
 pub mod param;

@@ -8,6 +8,7 @@
 //! | `materialized = …` | `materializations/NAME.pipe` |
 //! | `copy(…)` | `copies/NAME.pipe` |
 //! | `sink(…)` | `sinks/NAME.pipe` |
+//! | [`Connection`](crate::connection::Connection) | `connections/NAME.connection` |
 //!
 //! ```
 //! use atel_sdk::project::Project;
@@ -39,6 +40,7 @@ const FOLDERS: &[(&str, &str)] = &[
     ("materializations", "pipe"),
     ("copies", "pipe"),
     ("sinks", "pipe"),
+    ("connections", "connection"),
 ];
 
 /// The datafiles of a Tinybird project, by path relative to the project folder.
@@ -160,6 +162,18 @@ impl Project {
             _ => "endpoints",
         };
         self.add(P::NAME, format!("{folder}/{}.pipe", P::NAME), P::datafile())
+    }
+
+    /// Adds a connection: `connections/NAME.connection`.
+    #[must_use]
+    pub fn connection(self, connection: impl Into<crate::connection::Connection>) -> Self {
+        let connection = connection.into();
+        let name = connection.name().to_owned();
+        self.add(
+            &name,
+            format!("connections/{name}.connection"),
+            connection.datafile(),
+        )
     }
 
     /// Adds every file of `other`, e.g. a module's own part of a larger project.

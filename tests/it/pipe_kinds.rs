@@ -230,3 +230,69 @@ async fn a_materialized_view_fills_its_target_on_every_insert() {
     // "/" and "/cart" from the first insert, "/", "/pay", "/cart" from the second.
     assert_eq!(raw[0].n, 5);
 }
+
+/// The sink's S3 connection and a Kafka one, as typed values: the project writes them where
+/// Tinybird looks (`connections/`), and Tinybird's parser reads back every setting, credentials
+/// only as `tb_secret` references.
+#[test]
+fn connections_are_written_for_tinybirds_parser() {
+    use atel_sdk::connection::{KafkaConnection, S3Connection, SaslMechanism, Secret};
+    let project = Project::new()
+        .pipe::<ViewsExport>()
+        .connection(S3Connection::new(
+            "shop_s3",
+            "eu-west-1",
+            Secret::new("SHOP_S3_ROLE_ARN"),
+        ))
+        .connection(
+            KafkaConnection::new(
+                "shop_kafka",
+                Secret::with_default("KAFKA_SERVERS", "localhost:9092"),
+            )
+            .sasl(
+                SaslMechanism::ScramSha512,
+                Secret::new("KAFKA_KEY"),
+                Secret::new("KAFKA_SECRET"),
+            )
+            .schema_registry_url("https://registry.example.com"),
+        );
+    let dir = tempfile::tempdir().expect("temp dir");
+    project.write(dir.path()).expect("write");
+    let paths: Vec<&str> = project.files().map(|(path, _)| path).collect();
+    assert_eq!(
+        paths,
+        [
+            "connections/shop_kafka.connection",
+            "connections/shop_s3.connection",
+            "sinks/shop_views_export.pipe"
+        ]
+    );
+    let s3 = describe_file(&dir.path().join("connections/shop_s3.connection"));
+    assert_eq!(
+        s3["settings"],
+        json!({"type": "s3", "s3_region": "eu-west-1", "s3_arn": "{{ tb_secret(\"SHOP_S3_ROLE_ARN\") }}"})
+    );
+    let kafka = describe_file(&dir.path().join("connections/shop_kafka.connection"));
+    let settings = &kafka["settings"];
+    assert_eq!(settings["type"], "kafka");
+    assert_eq!(settings["kafka_security_protocol"], "SASL_SSL");
+    assert_eq!(settings["kafka_sasl_mechanism"], "SCRAM-SHA-512");
+    assert_eq!(settings["kafka_key"], "{{ tb_secret(\"KAFKA_KEY\") }}");
+    assert_eq!(
+        settings["kafka_secret"],
+        "{{ tb_secret(\"KAFKA_SECRET\") }}"
+    );
+    assert_eq!(
+        settings["kafka_schema_registry_url"],
+        "https://registry.example.com"
+    );
+    assert!(
+        settings["kafka_bootstrap_servers"]
+            .as_str()
+            .is_some_and(|s| s.contains("KAFKA_SERVERS") && s.contains("localhost:9092")),
+        "{settings}"
+    );
+    // The sink names the connection the project holds.
+    let sink = describe_file(&dir.path().join("sinks/shop_views_export.pipe"));
+    assert_eq!(sink["nodes"][0]["export_connection_name"], "shop_s3");
+}
