@@ -10,6 +10,7 @@
 use prost::Message as _;
 
 pub mod json;
+mod json_de;
 mod json_logs;
 pub mod proto;
 pub mod redact;
@@ -77,8 +78,17 @@ pub fn export(
     let proto_error = |err: prost::DecodeError| DecodeError(format!("invalid protobuf: {err}"));
     match signal {
         Signal::Logs => {
+            if encoding == Encoding::Json
+                && let Some(rows) = json_logs::log_rows(body, redaction)
+            {
+                return Ok(Export {
+                    rows: tag(Datasource::Logs, rows),
+                    rejected: 0,
+                });
+            }
             let request = match encoding {
-                Encoding::Json => json::logs(body)?,
+                // What the fast path did not read (the same bodies as `json::logs`'s fast path).
+                Encoding::Json => json::logs_generic(body)?,
                 Encoding::Protobuf => {
                     let request =
                         proto::ExportLogsServiceRequest::decode(body).map_err(proto_error)?;

@@ -3,7 +3,8 @@
 //! never panics; every row is a JSON object; redaction never changes which rows there are; an
 //! accepted JSON body, re-encoded as protobuf by prost, gives exactly the same rows (the two decoders
 //! agree); the typed fast path of JSON logs gives the generic reader's exact answer, message or
-//! error; and gzip never inflates past its cap.
+//! error, and the rows it writes directly are the generic message's rows; and gzip never inflates
+//! past its cap.
 
 #![no_main]
 
@@ -62,6 +63,14 @@ fuzz_target!(|data: &[u8]| {
         let fast = json::logs(body).map(|r| r.encode_to_vec());
         let generic = json::logs_generic(body).map(|r| r.encode_to_vec());
         assert_eq!(fast, generic, "the fast path read the body differently");
+        // And its rows, written without the message, are the generic message's rows.
+        for (redaction, export) in [(Redaction::Keep, &kept), (Redaction::Content, &redacted)] {
+            let generic = json::logs_generic(body).map(|r| otel::rows::log_rows(&r, redaction));
+            let export = export
+                .clone()
+                .map(|e| e.rows.into_iter().map(|(_, row)| row).collect::<Vec<_>>());
+            assert_eq!(export, generic, "the fast path's rows differ");
+        }
     }
     if let Ok(Some(out)) = gunzip(body, 4096) {
         assert!(out.len() <= 4096);

@@ -36,12 +36,29 @@ pub enum Redaction {
 impl Redaction {
     /// The value written for attribute `key` whose text is `value`.
     pub fn apply(self, key: &str, value: String) -> String {
-        match self {
-            Self::Content if !value.is_empty() && CONTENT_KEYS.contains(&key) => {
-                REDACTED.to_owned()
-            }
-            _ => value,
+        if self.replaces(key, &value) {
+            REDACTED.to_owned()
+        } else {
+            value
         }
+    }
+
+    /// [`apply`](Self::apply) without taking the text.
+    pub(crate) fn apply_str<'a>(self, key: &str, value: &'a str) -> &'a str {
+        if self.replaces(key, value) {
+            REDACTED
+        } else {
+            value
+        }
+    }
+
+    /// Whether attribute `key` is content this redaction replaces when it holds something.
+    pub(crate) fn redacts(self, key: &str) -> bool {
+        self == Self::Content && CONTENT_KEYS.contains(&key)
+    }
+
+    fn replaces(self, key: &str, value: &str) -> bool {
+        !value.is_empty() && self.redacts(key)
     }
 }
 
@@ -58,5 +75,9 @@ mod tests {
         assert_eq!(r.apply("prompt_length", "11".into()), "11");
         assert_eq!(r.apply("model", "claude".into()), "claude");
         assert_eq!(Redaction::Keep.apply("response", "hi".into()), "hi");
+        assert_eq!(r.apply_str("tool_input", "{}"), REDACTED);
+        assert_eq!(r.apply_str("tool_input", ""), "");
+        assert_eq!(r.apply_str("tool_name", "Bash"), "Bash");
+        assert!(r.redacts("body") && !r.redacts("bodies") && !Redaction::Keep.redacts("body"));
     }
 }

@@ -8,7 +8,10 @@ use super::proto::{
     InstrumentationScope, KeyValue, Resource, exemplar, metric, number_data_point,
 };
 use super::redact::Redaction;
-use super::text::{go_float, hex_id, push_attributes, push_str, timestamp};
+use super::text::{
+    Attribute, as_string, go_float, hex_id, push_attributes, push_hex_id, push_str, push_timestamp,
+    timestamp,
+};
 
 /// The six datasources the exporter writes, named as Tinybird's `OTel` template names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,8 +105,16 @@ impl<'a> Obj<'a> {
         self.key(key).push_str(text);
     }
 
-    fn attrs(&mut self, key: &str, attributes: &[KeyValue], redaction: Redaction) {
-        push_attributes(self.key(key), attributes, |k, v| redaction.apply(k, v));
+    fn attrs<K: Attribute>(&mut self, key: &str, attributes: &[K], redaction: Redaction) {
+        push_attributes(self.key(key), attributes, redaction);
+    }
+
+    /// A string value that needs no escaping, written by `write`.
+    fn plain(&mut self, key: &str, write: impl FnOnce(&mut String)) {
+        let out = self.key(key);
+        out.push('"');
+        write(out);
+        out.push('"');
     }
 
     fn strings<'s>(&mut self, key: &str, items: impl IntoIterator<Item = &'s str>) {
@@ -118,10 +129,10 @@ impl<'a> Obj<'a> {
         out.push(']');
     }
 
-    fn maps<'s>(
+    fn maps<'s, K: Attribute + 's>(
         &mut self,
         key: &str,
-        items: impl IntoIterator<Item = &'s [KeyValue]>,
+        items: impl IntoIterator<Item = &'s [K]>,
         redaction: Redaction,
     ) {
         let out = self.key(key);
@@ -130,7 +141,7 @@ impl<'a> Obj<'a> {
             if i > 0 {
                 out.push(',');
             }
-            push_attributes(out, item, |k, v| redaction.apply(k, v));
+            push_attributes(out, item, redaction);
         }
         out.push(']');
     }
@@ -175,32 +186,94 @@ impl<'a> Obj<'a> {
 }
 
 /// An attribute map as JSON text, computed once for every row of a resource or scope.
-fn attrs_text(attributes: &[KeyValue]) -> String {
+pub(crate) fn attrs_text<K: Attribute>(attributes: &[K]) -> String {
     let mut out = String::new();
-    push_attributes(&mut out, attributes, |_, v| v);
+    push_attributes(&mut out, attributes, Redaction::Keep);
     out
+}
+
+/// pdata's `Map.Get`: the first `service.name` (the attribute map keeps the last), as `AsString`;
+/// "" when absent.
+pub(crate) fn service_name<K: Attribute>(attributes: &[K]) -> String {
+    attributes
+        .iter()
+        .find(|kv| kv.key() == "service.name")
+        .map(|kv| as_string(kv.value()).into_owned())
+        .unwrap_or_default()
 }
 
 fn resource_parts(resource: Option<&Resource>) -> (String, String) {
     let attributes = resource.map_or(&[][..], |r| &r.attributes[..]);
-    // pdata's `Map.Get`: the first `service.name` (the attribute map keeps the last), as
-    // `AsString`; "" when absent.
-    let service = attributes
-        .iter()
-        .find(|kv| kv.key == "service.name")
-        .map(|kv| super::text::as_string(kv.value.as_ref()))
-        .unwrap_or_default();
-    (attrs_text(attributes), service)
+    (attrs_text(attributes), service_name(attributes))
 }
 
 fn scope_parts(scope: Option<&InstrumentationScope>) -> (&str, &str, String) {
-    scope.map_or(("", "", attrs_text(&[])), |s| {
+    scope.map_or(("", "", attrs_text::<KeyValue>(&[])), |s| {
         (
             s.name.as_str(),
             s.version.as_str(),
             attrs_text(&s.attributes),
         )
     })
+}
+
+/// The columns a log row takes from its resource and scope, the same for all their records.
+pub(crate) struct LogScope<'a> {
+    pub(crate) resource_schema_url: &'a str,
+    /// [`attrs_text`] of the resource's attributes.
+    pub(crate) resource_attrs: &'a str,
+    /// [`service_name`] of the resource's attributes.
+    pub(crate) service: &'a str,
+    pub(crate) scope_schema_url: &'a str,
+    /// [`attrs_text`] of the scope's attributes.
+    pub(crate) scope_attrs: &'a str,
+    pub(crate) scope_name: &'a str,
+    pub(crate) scope_version: &'a str,
+}
+
+/// A log record's own columns, however it was decoded.
+pub(crate) struct LogRecordView<'a, K: Attribute> {
+    pub(crate) time_unix_nano: u64,
+    pub(crate) observed_time_unix_nano: u64,
+    pub(crate) trace_id: &'a [u8],
+    pub(crate) span_id: &'a [u8],
+    pub(crate) flags: u32,
+    pub(crate) severity_text: &'a str,
+    pub(crate) severity_number: i32,
+    pub(crate) attributes: &'a [K],
+    pub(crate) body: Option<&'a K::Value>,
+}
+
+/// One `otel_logs` row, in the exporter's key order.
+pub(crate) fn log_row<K: Attribute>(
+    scope: &LogScope<'_>,
+    record: &LogRecordView<'_, K>,
+    redaction: Redaction,
+) -> String {
+    let mut out = String::with_capacity(1024);
+    let mut o = Obj::new(&mut out);
+    o.str("resource_schema_url", scope.resource_schema_url);
+    o.raw("resource_attributes", scope.resource_attrs);
+    o.str("service_name", scope.service);
+    o.str("scope_schema_url", scope.scope_schema_url);
+    o.raw("scope_attributes", scope.scope_attrs);
+    o.str("scope_name", scope.scope_name);
+    o.str("scope_version", scope.scope_version);
+    let time = if record.time_unix_nano == 0 {
+        record.observed_time_unix_nano
+    } else {
+        record.time_unix_nano
+    };
+    o.plain("timestamp", |out| push_timestamp(out, time));
+    o.plain("trace_id", |out| push_hex_id(out, record.trace_id));
+    o.plain("span_id", |out| push_hex_id(out, record.span_id));
+    o.num("flags", record.flags);
+    o.str("severity_text", record.severity_text);
+    o.num("severity_number", record.severity_number);
+    o.attrs("log_attributes", record.attributes, redaction);
+    o.str("body", &as_string(record.body));
+    o.end();
+    out
 }
 
 /// The `otel_logs` rows of a request, in the exporter's order and key order.
@@ -210,31 +283,29 @@ pub fn log_rows(request: &ExportLogsServiceRequest, redaction: Redaction) -> Vec
         let (resource_attrs, service) = resource_parts(resource_logs.resource.as_ref());
         for scope_logs in &resource_logs.scope_logs {
             let (scope_name, scope_version, scope_attrs) = scope_parts(scope_logs.scope.as_ref());
+            let scope = LogScope {
+                resource_schema_url: &resource_logs.schema_url,
+                resource_attrs: &resource_attrs,
+                service: &service,
+                scope_schema_url: &scope_logs.schema_url,
+                scope_attrs: &scope_attrs,
+                scope_name,
+                scope_version,
+            };
+            rows.reserve(scope_logs.log_records.len());
             for record in &scope_logs.log_records {
-                let mut out = String::with_capacity(1024);
-                let mut o = Obj::new(&mut out);
-                o.str("resource_schema_url", &resource_logs.schema_url);
-                o.raw("resource_attributes", &resource_attrs);
-                o.str("service_name", &service);
-                o.str("scope_schema_url", &scope_logs.schema_url);
-                o.raw("scope_attributes", &scope_attrs);
-                o.str("scope_name", scope_name);
-                o.str("scope_version", scope_version);
-                let time = if record.time_unix_nano == 0 {
-                    record.observed_time_unix_nano
-                } else {
-                    record.time_unix_nano
+                let view = LogRecordView {
+                    time_unix_nano: record.time_unix_nano,
+                    observed_time_unix_nano: record.observed_time_unix_nano,
+                    trace_id: &record.trace_id,
+                    span_id: &record.span_id,
+                    flags: record.flags,
+                    severity_text: &record.severity_text,
+                    severity_number: record.severity_number,
+                    attributes: &record.attributes,
+                    body: record.body.as_ref(),
                 };
-                o.str("timestamp", &timestamp(time));
-                o.str("trace_id", &hex_id(&record.trace_id));
-                o.str("span_id", &hex_id(&record.span_id));
-                o.num("flags", record.flags);
-                o.str("severity_text", &record.severity_text);
-                o.num("severity_number", record.severity_number);
-                o.attrs("log_attributes", &record.attributes, redaction);
-                o.str("body", &super::text::as_string(record.body.as_ref()));
-                o.end();
-                rows.push(out);
+                rows.push(log_row(&scope, &view, redaction));
             }
         }
     }
