@@ -1,5 +1,7 @@
 //! Compile-fail tests of the macros: each `tests/ui/**/*.rs` is named after the error it shows, and its
-//! `.stderr` pins the message and the token it points at. Regenerate with `TRYBUILD=overwrite` (rustc 1.95).
+//! `.stderr` pins the message and the token it points at. Regenerate with
+//! `TRYBUILD=overwrite cargo test --workspace --test ui` (rustc 1.95; with the workspace's features, as
+//! CI builds them: rustc's list of a trait's implementors depends on them).
 
 #[test]
 fn datasource() {
