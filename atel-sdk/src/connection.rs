@@ -97,7 +97,7 @@ impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             // One line: a line break would start another directive.
-            Self::Text(text) => f.write_str(&text.split_whitespace().collect::<Vec<_>>().join(" ")),
+            Self::Text(text) => f.write_str(&crate::datafile::one_line(text)),
             Self::Secret(secret) => secret.fmt(f),
         }
     }

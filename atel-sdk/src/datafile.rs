@@ -188,6 +188,6 @@ pub fn quote_identifier(name: &str) -> String {
 }
 
 /// Engine values live on one line: folds any line breaks and runs of spaces into single spaces.
-fn one_line(value: &str) -> String {
+pub(crate) fn one_line(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -15,14 +15,19 @@ use atel_sdk::{Datasource, DatasourceSchema, Pipe, PipeSchema};
 use atel_tests::server::repo_root;
 use serde_json::Value;
 
-/// `scripts/tb-oracle.py`, run by the project venv's Python (which has Tinybird's CLI package).
-pub(crate) fn tb_oracle() -> Command {
+/// A program of the project venv (`scripts/venv` creates it): `python`, Tinybird's `tb`.
+pub(crate) fn venv_program(name: &str) -> Command {
     let venv = Command::new(repo_root().join("scripts/venv"))
         .output()
         .expect("run scripts/venv");
     assert!(venv.status.success(), "scripts/venv failed");
     let venv = String::from_utf8(venv.stdout).expect("venv path is UTF-8");
-    let mut command = Command::new(format!("{}/bin/python", venv.trim()));
+    Command::new(format!("{}/bin/{name}", venv.trim()))
+}
+
+/// `scripts/tb-oracle.py`, run by the project venv's Python (which has Tinybird's CLI package).
+pub(crate) fn tb_oracle() -> Command {
+    let mut command = venv_program("python");
     command.arg(repo_root().join("scripts/tb-oracle.py"));
     command
 }

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::Command;
 
 use atel_examples::shop::{
     self, Event, EventKind, FunnelExt as _, Order, OrderStatus, OrderStatusCountsExt as _,
@@ -14,6 +13,8 @@ use atel_examples::shop::{
 };
 use atel_sdk::Datasource as _;
 use atel_tests::server::{LocalServer, repo_root};
+
+use crate::oracle::venv_program;
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use rust_decimal::Decimal;
 
@@ -31,13 +32,8 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// `tb --cloud --host URL --token TOKEN deploy` in `dir`, the official CLI from the project venv.
 fn tb_deploy(server: &LocalServer, dir: &Path) -> String {
-    let venv = Command::new(repo_root().join("scripts/venv"))
-        .output()
-        .expect("run scripts/venv");
-    assert!(venv.status.success(), "scripts/venv failed");
-    let venv = String::from_utf8(venv.stdout).expect("venv path is UTF-8");
     let home = tempfile::tempdir().expect("temp home");
-    let output = Command::new(format!("{}/bin/tb", venv.trim()))
+    let output = venv_program("tb")
         .args([
             "--cloud",
             "--host",
