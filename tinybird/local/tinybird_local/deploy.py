@@ -286,7 +286,7 @@ class Workspace:
             if pipe.type == "copy":
                 target = project.datasources[pipe.output_node.target_datasource]
                 names = {c.name for c in target.columns}
-                extra = [r["name"] for r in self.engine.rows(f"DESCRIBE ({sql})") if r["name"] not in names]
+                extra = [name for name, _ in self._written_columns(sql) if name not in names]
                 if extra:
                     return f"The pipe has columns {extra} not found in the destination Data Source."
         except EngineError as exc:
@@ -295,15 +295,18 @@ class Workspace:
             return f"Error in node '{pipe.output_node.name}': {exc.short}"
         return None
 
+    def _written_columns(self, sql: str) -> list[tuple[str, str]]:
+        """The (name, type) of every column a node's query returns, which a materialized view or a
+        copy writes into its target."""
+        return [(r["name"], r["type"]) for r in self.engine.rows(f"DESCRIBE ({sql})")]
+
     def _check_materialized_columns(self, sql: str, target: Datasource) -> str | None:
         """Like Tinybird: every column the node writes is a column of the target, of a type of the
         same kind. ClickHouse itself would drop an unknown column and convert a string into a number
         on every insert, which loses data silently. A target column the node does not write gets
         its default."""
-        rows = self.engine.query(f"DESCRIBE TABLE ({sql})", "TabSeparated").decode().splitlines()
-        written = [tuple(line.split("\t")[:2]) for line in rows if line]
         columns = {c.name: c.type for c in target.columns}
-        for name, ty in written:
+        for name, ty in self._written_columns(sql):
             if name not in columns:
                 return (
                     f"the node writes column '{name}', which the datasource '{target.name}' does not "
