@@ -94,6 +94,9 @@ pub enum Scalar {
     Ipv6,
     /// A Rust enum with `#[derive(atel_sdk::Enum)]`, sent by its name.
     Enum,
+    /// A JSON object (`serde_json::Value`, `serde_json::Map`): a column type, not a template param
+    /// type.
+    Json,
 }
 
 /// The shape of a parameter value: one value, or a list sent comma-separated.

@@ -10,6 +10,11 @@ use std::fmt;
 use crate::param::Scalar;
 use crate::shape::Shape;
 
+#[cfg(feature = "int256")]
+mod int256;
+#[cfg(feature = "int256")]
+pub use int256::{Int256, UInt256};
+
 /// A ClickHouse column type, as Tinybird writes it in a `.datasource` schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -93,6 +98,10 @@ pub enum ChType {
     },
     /// `SimpleAggregateFunction(f, T)`: a plain `T` that merges combine with `f` (`sum`, `max`, …).
     SimpleAggregateFunction(String, Box<Self>),
+    /// `Tuple(T1, T2, ...)`, unnamed: a JSON array of its values.
+    Tuple(Vec<Self>),
+    /// `JSON`: a JSON object, stored by path.
+    Json,
     /// A type written out by hand (`#[tinybird(type = "...")]`), rendered verbatim.
     Raw(String),
 }
@@ -216,6 +225,9 @@ impl ChType {
                 function,
                 args: args.into_iter().map(|arg| arg.map_leaves(f)).collect(),
             },
+            Self::Tuple(items) => {
+                Self::Tuple(items.into_iter().map(|item| item.map_leaves(f)).collect())
+            }
             leaf => f(leaf),
         }
     }
@@ -286,6 +298,17 @@ impl fmt::Display for ChType {
             Self::SimpleAggregateFunction(function, inner) => {
                 write!(f, "SimpleAggregateFunction({function}, {inner})")
             }
+            Self::Tuple(items) => {
+                f.write_str("Tuple(")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str(")")
+            }
+            Self::Json => f.write_str("JSON"),
             Self::Raw(raw) => f.write_str(raw),
         }
     }
@@ -343,12 +366,19 @@ fn write_enum<V: fmt::Display>(
 /// | `Option<T>`                                 | `Nullable(T)`, for a `T` that is not a container |
 /// | `Vec<T>`                                    | `Array(T)` (JSON path `$.name[:]`)               |
 /// | `HashMap<String, V>`, `BTreeMap<String, V>` | `Map(String, V)`; `Map(LowCardinality(String), V)` with `#[tinybird(low_cardinality_keys)]` |
+/// | `(A, B, ...)`, up to 8                      | `Tuple(A, B, ...)`, a JSON array                 |
+/// | `serde_json::Value`, `serde_json::Map<String, Value>` | `JSON` (an object)                     |
+/// | `schema::Int256`, `UInt256` (feature `int256`) | `Int256`, `UInt256`                              |
 ///
 /// `#[tinybird(fixed_string(N))]` makes a `String` `FixedString(N)` (ClickHouse pads a shorter value
 /// with zero bytes, so use it for values of exactly `N` bytes: currency and country codes);
 /// `#[tinybird(simple_aggregate = "f")]` makes any column `SimpleAggregateFunction(f, T)`.
-/// Tuples, `JSON` and 256-bit integers have no Rust mapping: write them with `type = "..."` on a
-/// type of your own whose [`ColumnType`] impl says nothing of its shape.
+/// Named tuples (a JSON object), `Nested`, `Variant` and `Dynamic` have no Rust mapping: write them
+/// with `type = "..."` on a type of your own whose [`ColumnType`] impl says nothing of its shape.
+///
+/// Tinybird's list of types it ingests has no `Tuple`: keep tuples to datasources a materialized view
+/// or a copy pipe fills, and to endpoint rows. ClickHouse writes a `JSON` column's 64-bit integers
+/// as strings (`{"n": "1"}`) when it answers in JSON; `JSON` is a private beta on Tinybird Cloud.
 ///
 /// `#[tinybird(low_cardinality)]` makes a `String` `LowCardinality(String)`, an `Option<String>`
 /// `LowCardinality(Nullable(String))` and a `Vec<String>` `Array(LowCardinality(String))`; on any other
@@ -362,7 +392,8 @@ fn write_enum<V: fmt::Display>(
             cannot have it (the orphan rule): wrap it in a newtype of yours with \
             `#[serde(transparent)]` and implement `ColumnType` for that",
     note = "`rust_decimal::Decimal` needs the feature `rust_decimal`, `uuid::Uuid` the feature `uuid`, \
-            `time` types the feature `time`"
+            `time` types the feature `time`; `Int256` and `UInt256` are in `atel_sdk::schema` \
+            (feature `int256`)"
 )]
 pub trait ColumnType {
     /// What the derive checks about the column at compile time. The default, [`Shape::Opaque`], checks
@@ -513,6 +544,42 @@ impl<V: ColumnType, S> ColumnType for HashMap<String, V, S> {
     const SHAPE: Shape = Shape::Map(&String::SHAPE, &V::SHAPE);
     fn ch_type() -> ChType {
         ChType::Map(Box::new(ChType::String), Box::new(V::ch_type()))
+    }
+}
+
+macro_rules! tuple_column_type {
+    ($($name:ident)+) => {
+        impl<$($name: ColumnType),+> ColumnType for ($($name,)+) {
+            const SHAPE: Shape = Shape::Tuple(&[$($name::SHAPE),+]);
+            fn ch_type() -> ChType {
+                ChType::Tuple(Vec::from([$($name::ch_type()),+]))
+            }
+        }
+    };
+}
+
+tuple_column_type!(A);
+tuple_column_type!(A B);
+tuple_column_type!(A B C);
+tuple_column_type!(A B C D);
+tuple_column_type!(A B C D E);
+tuple_column_type!(A B C D E F);
+tuple_column_type!(A B C D E F G);
+tuple_column_type!(A B C D E F G H);
+
+/// `JSON`: the value must be an object (ClickHouse refuses anything else in a `JSON` column).
+impl ColumnType for serde_json::Value {
+    const SHAPE: Shape = Shape::Scalar(Scalar::Json);
+    fn ch_type() -> ChType {
+        ChType::Json
+    }
+}
+
+/// `JSON`.
+impl ColumnType for serde_json::Map<String, serde_json::Value> {
+    const SHAPE: Shape = Shape::Scalar(Scalar::Json);
+    fn ch_type() -> ChType {
+        ChType::Json
     }
 }
 
@@ -822,6 +889,18 @@ mod tests {
 
     #[test]
     fn the_newer_types_render_as_clickhouse_writes_them() {
+        assert_eq!(
+            <(String, Vec<u8>, Option<i32>)>::ch_type().to_string(),
+            "Tuple(String, Array(UInt8), Nullable(Int32))"
+        );
+        assert_eq!(serde_json::Value::ch_type().to_string(), "JSON");
+        assert_eq!(
+            <(chrono::NaiveDate, String)>::ch_type()
+                .with_date32()
+                .with_fixed_string(2)
+                .to_string(),
+            "Tuple(Date32, FixedString(2))"
+        );
         assert_eq!(i128::ch_type().to_string(), "Int128");
         assert_eq!(u128::ch_type().to_string(), "UInt128");
         assert_eq!(std::net::Ipv4Addr::ch_type().to_string(), "IPv4");

@@ -4,8 +4,9 @@
 //! (`Option<Vec<String>>` is `Nullable(Array(String))`); a hand-written `#[tinybird(type = "...")]` is
 //! parsed by the derive into a [`ChShape`]. The derive asserts, at the field's type, that:
 //!
-//! - no `Nullable` holds an array, a map or another `Nullable` (ClickHouse has none: `Option<Vec<T>>`
-//!   and `Option<HashMap<..>>` are compile errors; use the container itself, empty for none);
+//! - no `Nullable` holds an array, a map, a tuple, a `JSON` or another `Nullable` (ClickHouse has
+//!   none: `Option<Vec<T>>`, `Option<HashMap<..>>` and `Option<(A, B)>` are compile errors; use the
+//!   container itself, empty for none);
 //! - `low_cardinality` is on a type ClickHouse accepts in `LowCardinality`: `String` or `FixedString`,
 //!   maybe `Nullable`, maybe in arrays (see [`ChType::low_cardinality`](crate::ChType::low_cardinality));
 //! - a `rust_decimal::Decimal` has its precision and scale (`#[tinybird(decimal(P, S))]`);
@@ -37,6 +38,9 @@
 //! | `Option<T>`                             | `Nullable(X)` where `X` takes `T`: `None` is `null`, which only `Nullable` keeps |
 //! | `Vec<T>`                                | `Array(X)` where `X` takes `T`                                |
 //! | `HashMap<String, V>`, `BTreeMap<..>`    | `Map(K, X)` where `K` takes `String` and `X` takes `V`        |
+//! | `(A, B, ...)`                           | `Tuple(X, Y, ...)` (unnamed) where each `X` takes its `A`     |
+//! | `serde_json::Value`, `serde_json::Map`  | `JSON`                                                        |
+//! | `Int256`, `UInt256` (feature `int256`)  | `Int256`, `UInt256`                                           |
 //!
 //! Everywhere, `LowCardinality(X)` and `SimpleAggregateFunction(f, X)` take what `X` takes, and a
 //! `Nullable(X)` also takes a non-`Option` `T` that `X` takes. So `type = "UInt8"` on a `String` is an
@@ -45,6 +49,23 @@
 //! back as `""`).
 
 use crate::param::Scalar;
+
+/// Whether `$method` holds for any shape of the slice `$items` (const fns cannot take closures).
+macro_rules! any_of {
+    ($items:expr, $method:ident) => {{
+        let items = $items;
+        let mut i = 0;
+        let mut found = false;
+        while i < items.len() {
+            if items[i].$method() {
+                found = true;
+                break;
+            }
+            i += 1;
+        }
+        found
+    }};
+}
 
 /// The shape of a Rust type's ClickHouse column, known at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +81,8 @@ pub enum Shape {
     Map(&'static Self, &'static Self),
     /// [`AggregateState<T>`](crate::schema::AggregateState): `AggregateFunction(f, T)`.
     Aggregate(&'static Self),
+    /// A Rust tuple `(A, B, ...)`: `Tuple(A, B, ...)`, written and read as a JSON array.
+    Tuple(&'static [Self]),
     /// A type the checks know nothing about: the default of [`ColumnType::SHAPE`](crate::ColumnType),
     /// never refused.
     Opaque,
@@ -67,18 +90,28 @@ pub enum Shape {
 
 impl Shape {
     /// Whether every `Nullable` in it holds a plain value: ClickHouse refuses `Nullable(Array(..))`,
-    /// `Nullable(Map(..))` and `Nullable(Nullable(..))`.
+    /// `Nullable(Map(..))`, `Nullable(Tuple(..))`, `Nullable(JSON)` and `Nullable(Nullable(..))`.
     pub const fn nullable_ok(&self) -> bool {
         match self {
             Self::Nullable(
-                Self::Nullable(_) | Self::Array(_) | Self::Map(..) | Self::Aggregate(_),
+                Self::Nullable(_)
+                | Self::Array(_)
+                | Self::Map(..)
+                | Self::Aggregate(_)
+                | Self::Tuple(_)
+                | Self::Scalar(Scalar::Json),
             ) => false,
             Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => {
                 inner.nullable_ok()
             }
             Self::Map(key, value) => key.nullable_ok() && value.nullable_ok(),
+            Self::Tuple(items) => !any_of!(items, nullable_refused),
             Self::Scalar(_) | Self::Opaque => true,
         }
+    }
+
+    const fn nullable_refused(&self) -> bool {
+        !self.nullable_ok()
     }
 
     /// Whether `low_cardinality` can apply: the value (the innermost element of an array) is a
@@ -91,7 +124,7 @@ impl Shape {
             Self::Scalar(Scalar::String) | Self::Opaque => true,
             Self::Nullable(inner) => matches!(inner, Self::Scalar(Scalar::String) | Self::Opaque),
             Self::Array(inner) => inner.low_cardinality_ok(),
-            Self::Scalar(_) | Self::Map(..) | Self::Aggregate(_) => false,
+            Self::Scalar(_) | Self::Map(..) | Self::Aggregate(_) | Self::Tuple(_) => false,
         }
     }
 
@@ -107,6 +140,7 @@ impl Shape {
             Self::Aggregate(_) => true,
             Self::Nullable(inner) | Self::Array(inner) => inner.has_aggregate(),
             Self::Map(key, value) => key.has_aggregate() || value.has_aggregate(),
+            Self::Tuple(items) => any_of!(items, has_aggregate),
             Self::Scalar(_) | Self::Opaque => false,
         }
     }
@@ -117,6 +151,7 @@ impl Shape {
             Self::Scalar(scalar) => matches!(scalar, Scalar::Date),
             Self::Nullable(inner) | Self::Array(inner) | Self::Aggregate(inner) => inner.has_date(),
             Self::Map(_, value) => value.has_date(),
+            Self::Tuple(items) => any_of!(items, has_date),
             Self::Opaque => false,
         }
     }
@@ -130,6 +165,7 @@ impl Shape {
                 inner.has_string()
             }
             Self::Map(_, value) => value.has_string(),
+            Self::Tuple(items) => any_of!(items, has_string),
             Self::Opaque => false,
         }
     }
@@ -142,6 +178,7 @@ impl Shape {
                 inner.has_decimal()
             }
             Self::Map(key, value) => key.has_decimal() || value.has_decimal(),
+            Self::Tuple(items) => any_of!(items, has_decimal),
             Self::Opaque => false,
         }
     }
@@ -156,6 +193,7 @@ impl Shape {
                 inner.has_datetime()
             }
             Self::Map(_, value) => value.has_datetime(),
+            Self::Tuple(items) => any_of!(items, has_datetime),
             Self::Opaque => false,
         }
     }
@@ -168,7 +206,7 @@ impl Shape {
                 matches!(key, Self::Scalar(Scalar::String)) || value.has_string_keyed_map()
             }
             Self::Nullable(inner) | Self::Array(inner) => inner.has_string_keyed_map(),
-            Self::Scalar(_) | Self::Opaque | Self::Aggregate(_) => false,
+            Self::Scalar(_) | Self::Opaque | Self::Aggregate(_) | Self::Tuple(_) => false,
         }
     }
 }
@@ -216,8 +254,12 @@ pub enum ChShape {
     Map(&'static Self, &'static Self),
     /// `AggregateFunction(f, T...)`: only an [`AggregateState`](crate::schema::AggregateState) holds it.
     AggregateFunction,
-    /// `Tuple`, `Nested`, `JSON`, `Variant`, `Dynamic`, the geo types: no Rust type of this crate maps
-    /// to them, only [`Shape::Opaque`] ones.
+    /// `Tuple(A, B, ...)`, unnamed: a JSON array.
+    Tuple(&'static [Self]),
+    /// `JSON`, with or without parameters.
+    Json,
+    /// Named tuples (a JSON object), `Nested`, `Variant`, `Dynamic`, the geo types: no Rust type of
+    /// this crate maps to them, only [`Shape::Opaque`] ones.
     Other,
 }
 
@@ -235,6 +277,19 @@ pub const fn fits(rust: &Shape, ch: &ChShape) -> bool {
         (_, ChShape::Nullable(ch)) => fits(rust, ch),
         (Shape::Map(key, value), ChShape::Map(ch_key, ch_value)) => {
             fits(key, ch_key) && fits(value, ch_value)
+        }
+        (Shape::Tuple(items), ChShape::Tuple(ch_items)) => {
+            if items.len() != ch_items.len() {
+                return false;
+            }
+            let mut i = 0;
+            while i < items.len() {
+                if !fits(&items[i], &ch_items[i]) {
+                    return false;
+                }
+                i += 1;
+            }
+            true
         }
         (Shape::Scalar(scalar), ch) => scalar_fits(*scalar, ch),
         _ => false,
@@ -275,6 +330,7 @@ const fn scalar_fits(scalar: Scalar, ch: &ChShape) -> bool {
         Scalar::Date => matches!(ch, C::Date),
         Scalar::DateTime => matches!(ch, C::DateTime),
         Scalar::Decimal => matches!(ch, C::Decimal),
+        Scalar::Json => matches!(ch, C::Json),
     }
 }
 
@@ -295,6 +351,32 @@ mod tests {
         assert!(!shape::<Option<std::collections::HashMap<String, u8>>>().nullable_ok());
         assert!(!shape::<Option<Option<u8>>>().nullable_ok());
         assert!(!shape::<Vec<Option<Vec<u8>>>>().nullable_ok());
+    }
+
+    #[test]
+    fn tuples_and_json_are_checked_like_containers() {
+        use ChShape as C;
+        assert!(shape::<(String, Option<u8>)>().nullable_ok());
+        assert!(!shape::<Option<(String, u8)>>().nullable_ok());
+        assert!(!shape::<(String, Option<Vec<u8>>)>().nullable_ok());
+        assert!(!shape::<Option<serde_json::Value>>().nullable_ok());
+        assert!(!shape::<(String, u8)>().low_cardinality_ok());
+        assert!(!shape::<serde_json::Value>().low_cardinality_ok());
+        assert!(shape::<(u8, chrono::NaiveDate)>().has_date());
+        assert!(shape::<Vec<(u8, String)>>().has_string());
+        assert!(fits(
+            &shape::<(String, u32)>(),
+            &C::Tuple(&[C::LowCardinality(&C::String), C::UInt(64)])
+        ));
+        assert!(!fits(&shape::<(String, u32)>(), &C::Tuple(&[C::String])));
+        assert!(!fits(
+            &shape::<(String, u64)>(),
+            &C::Tuple(&[C::String, C::UInt(32)])
+        ));
+        assert!(!fits(&shape::<(String, u32)>(), &C::Other));
+        assert!(fits(&shape::<serde_json::Value>(), &C::Json));
+        assert!(!fits(&shape::<serde_json::Value>(), &C::String));
+        assert!(!fits(&shape::<String>(), &C::Json));
     }
 
     #[test]

@@ -75,6 +75,15 @@ pub struct Events {
     pub ip: std::net::Ipv4Addr,
     /// `ok` `Bool`.
     pub ok: bool,
+    /// `huge` `Int256`.
+    pub huge: atel_sdk::schema::Int256,
+    /// `pair` `Tuple(String, Nullable(UInt8))`.
+    pub pair: (String, Option<u8>),
+    /// `doc` `JSON`.
+    pub doc: serde_json::Value,
+    /// `spans` `Array(Tuple(UInt8, Date32))`.
+    #[tinybird(date32)]
+    pub spans: Vec<(u8, chrono::NaiveDate)>,
 }
 
 /// The params of the `daily_copy` pipe.

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use atel_sdk::client::DeployOptions;
 use atel_sdk::project::Project;
+use atel_sdk::schema::{Int256, UInt256};
 use atel_sdk::{Datasource, Enum};
 use atel_tests::server::LocalServer;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,22 @@ struct EveryType {
     country: String,
     #[tinybird(simple_aggregate = "max")]
     peak: u64,
+    pair: (String, Option<u32>),
+    steps: Vec<(u8, String)>,
+    doc: serde_json::Map<String, serde_json::Value>,
+    huge: Int256,
+    uhuge: UInt256,
+}
+
+/// A `JSON` value of the kinds ClickHouse answers as they were sent (its 64-bit integers come back
+/// as text, as `ColumnType` says).
+fn doc(sku: &str) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(doc) = serde_json::json!({
+        "sku": sku, "gift": true, "weight": 1.5, "tags": {"color": "red"}
+    }) else {
+        unreachable!("an object")
+    };
+    doc
 }
 
 fn rows() -> Vec<EveryType> {
@@ -64,6 +81,11 @@ fn rows() -> Vec<EveryType> {
             old_day: chrono::NaiveDate::from_ymd_opt(1901, 2, 3).expect("a date"),
             country: "ES".to_owned(),
             peak: u64::MAX,
+            pair: ("left".to_owned(), Some(7)),
+            steps: vec![(1, "cart".to_owned()), (2, "paid".to_owned())],
+            doc: doc("A-1"),
+            huge: Int256::from(ethnum::I256::MIN),
+            uhuge: UInt256::from(ethnum::U256::MAX),
         },
         EveryType {
             id: 2,
@@ -79,6 +101,11 @@ fn rows() -> Vec<EveryType> {
             old_day: chrono::NaiveDate::from_ymd_opt(2299, 12, 31).expect("a date"),
             country: "FR".to_owned(),
             peak: 0,
+            pair: (String::new(), None),
+            steps: Vec::new(),
+            doc: serde_json::Map::new(),
+            huge: "-1".parse().expect("an Int256"),
+            uhuge: UInt256::default(),
         },
     ]
 }
@@ -119,6 +146,11 @@ fn tinybirds_parser_reads_every_type_as_written() {
             "Date32",
             "FixedString(2)",
             "SimpleAggregateFunction(max, UInt64)",
+            "Tuple(String, Nullable(UInt32))",
+            "Array(Tuple(UInt8, String))",
+            "JSON",
+            "Int256",
+            "UInt256",
         ]
     );
 }

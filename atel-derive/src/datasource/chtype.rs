@@ -28,7 +28,11 @@ pub(crate) enum Ty {
     Map(Box<Self>, Box<Self>),
     /// `AggregateFunction(f, T...)`: only an `AggregateState` holds it.
     AggregateFunction,
-    /// Tuples, `JSON`, `Variant`, …: valid, but no Rust type maps to them.
+    /// An unnamed `Tuple(A, B, ...)`.
+    Tuple(Vec<Self>),
+    /// `JSON`, with or without parameters.
+    Json,
+    /// Named tuples, `Variant`, `Dynamic`, …: valid, but no Rust type maps to them.
     Other,
 }
 
@@ -458,9 +462,24 @@ fn check(node: &Node) -> Result<Ty, String> {
             if args.is_none_or(<[Arg]>::is_empty) && name != "Tuple" {
                 return Err(format!("`{name}` takes at least one type"));
             }
-            Ok(Ty::Other)
+            // An unnamed tuple is a JSON array, which a Rust tuple reads.
+            let items: Option<Vec<&Node>> = args.filter(|args| !args.is_empty()).and_then(|args| {
+                args.iter()
+                    .map(|arg| match arg {
+                        Arg::Node(ty) => Some(ty),
+                        _ => None,
+                    })
+                    .collect()
+            });
+            match items {
+                Some(items) if name == "Tuple" => Ok(Ty::Tuple(
+                    items.into_iter().map(check).collect::<Result<_, _>>()?,
+                )),
+                _ => Ok(Ty::Other),
+            }
         }
-        "JSON" | "Dynamic" => Ok(Ty::Other),
+        "JSON" => Ok(Ty::Json),
+        "Dynamic" => Ok(Ty::Other),
         "SimpleAggregateFunction" => match args {
             Some([Arg::Node(_), Arg::Node(ty)]) => Ok(Ty::SimpleAggregate(Box::new(check(ty)?))),
             _ => Err(
@@ -600,6 +619,8 @@ fn nullable_holds(ty: &Ty) -> bool {
             | Ty::Array(_)
             | Ty::Map(..)
             | Ty::AggregateFunction
+            | Ty::Tuple(_)
+            | Ty::Json
             | Ty::Other
     )
 }
@@ -664,6 +685,24 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::{Ty, parse};
+
+    #[test]
+    fn unnamed_tuples_and_json_are_checked_types_named_tuples_are_not() {
+        assert_eq!(
+            parse("Tuple(String, Nullable(UInt8))"),
+            Ok(Ty::Tuple(vec![
+                Ty::String,
+                Ty::Nullable(Box::new(Ty::UInt(8)))
+            ]))
+        );
+        assert_eq!(parse("Tuple(a String, b UInt8)"), Ok(Ty::Other));
+        assert_eq!(parse("Tuple()"), Ok(Ty::Other));
+        assert_eq!(parse("JSON"), Ok(Ty::Json));
+        assert_eq!(parse("JSON(max_dynamic_paths = 10)"), Ok(Ty::Json));
+        assert!(parse("Nullable(Tuple(String))").is_err());
+        assert!(parse("Nullable(JSON)").is_err());
+        assert!(parse("Tuple(Strng)").is_err());
+    }
 
     #[test]
     fn what_the_repository_and_tinybird_use_parses() {

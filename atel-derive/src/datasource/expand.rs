@@ -148,13 +148,13 @@ fn type_checks(column: &Column<'_>) -> Vec<(TokenStream, String)> {
             "make the field `{}`, empty for none (`#[serde(default)]` reads a missing key as empty)",
             pretty_type(inner)
         ),
-        None => "make the field the array or map itself, empty for none".to_owned(),
+        None => "make the field the container itself, empty for none".to_owned(),
     };
     let mut checks = vec![(
         quote_spanned!(span=> #shape.nullable_ok()),
         format!(
             "`{shown}` (field `{field}`) cannot be a ClickHouse column: ClickHouse has no \
-             `Nullable` of an array, a map or a `Nullable`; {advice}"
+             `Nullable` of an array, a map, a tuple, a `JSON` or a `Nullable`; {advice}"
         ),
     )];
     if attrs.low_cardinality.is_some() {
@@ -302,6 +302,11 @@ fn ch_shape(ty: &Ty) -> TokenStream {
             let (key, value) = (ch_shape(key), ch_shape(value));
             quote!(#path::Map(&#key, &#value))
         }
+        Ty::Tuple(items) => {
+            let items = items.iter().map(ch_shape);
+            quote!(#path::Tuple(&[#(#items),*]))
+        }
+        Ty::Json => quote!(#path::Json),
         Ty::Other => quote!(#path::Other),
     }
 }

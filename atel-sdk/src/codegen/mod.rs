@@ -33,12 +33,14 @@
 //!   column's precision, with the flags that give the written type back (`low_cardinality`,
 //!   `low_cardinality_keys`, `datetime64(P)`, `datetime`, `decimal(P, S)`, `date32`,
 //!   `fixed_string(N)`, `aggregate = "f"` on an `AggregateState<T>`, `simple_aggregate = "f"`);
-//!   `IPv4`/`IPv6` are `std::net` addresses, `Int128`/`UInt128` `i128`/`u128`, and an `Enum8` /
+//!   `IPv4`/`IPv6` are `std::net` addresses, `Int128`/`UInt128` `i128`/`u128`, `Int256`/`UInt256`
+//!   [`schema::Int256`](crate::schema)/`UInt256` (feature `int256`), an unnamed `Tuple(A, B)` a Rust
+//!   tuple, `JSON` a `serde_json::Value`, and an `Enum8` /
 //!   `Enum16` column gets a `#[derive(atel_sdk::Enum)]` enum of its own (`<Struct><Column>`, each
 //!   variant renamed to its value's name, discriminants as the values). The field is named after the
 //!   JSON key (`$.key`) in `snake_case` (`#[serde(rename)]` when the key is not that), `column = ...`
-//!   when the column is named otherwise. A type with no Rust mapping (`Int256`, `Tuple`, `JSON`, …),
-//!   or one whose text the flags would write otherwise, is a checked `type = "..."` on the closest
+//!   when the column is named otherwise. A type whose text the flags would write otherwise
+//!   (`Nullable(LowCardinality(String))`, a flag inside a tuple) is a checked `type = "..."` on the
 //!   Rust type it round-trips with. A second column of one JSON key is a
 //!   `PhantomData` with `#[serde(skip)]`; a path that is not one key is a `json_path`.
 //! - **Params.** Found in the SQL by the template scanner `#[pipe]` itself checks the SQL with (the
@@ -55,7 +57,7 @@
 //! (plus `uuid` or `rust_decimal` for those columns). Not read: `.connection` files and the
 //! Kafka/S3 settings of a datasource; an `ENGINE_*` setting with no `#[tinybird]` attribute and a
 //! type no Rust type holds (an `AggregateFunction` of several arguments, a map with non-`String`
-//! keys) are errors that say so, with the file and line.
+//! keys, a named tuple) are errors that say so, with the file and line.
 
 use std::fmt;
 use std::fs;

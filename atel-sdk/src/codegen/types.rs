@@ -277,14 +277,24 @@ fn rust_type(node: &Node, map_key: bool, found: &mut Found) -> Option<(String, C
             });
             Some((ENUM.to_owned(), ty))
         }
-        // No Rust type holds every value: the widest that round-trips, and `type = "..."`.
-        ("Int256", 0) => {
-            found.raw = true;
-            scalar("i128", ChType::Int128)
-        }
-        ("UInt256", 0) => {
-            found.raw = true;
-            scalar("u128", ChType::UInt128)
+        ("Int256", 0) => scalar("atel_sdk::schema::Int256", ChType::Int256),
+        ("UInt256", 0) => scalar("atel_sdk::schema::UInt256", ChType::UInt256),
+        ("JSON", 0) => scalar("serde_json::Value", ChType::Json),
+        // Unnamed only: a named tuple's `a String` does not parse as a node.
+        ("Tuple", n) if n > 0 => {
+            let mut rust = Vec::with_capacity(n);
+            let mut types = Vec::with_capacity(n);
+            for item in &node.args {
+                let (item_rust, item_ty) = rust_type(item, false, found)?;
+                rust.push(item_rust);
+                types.push(item_ty);
+            }
+            let rust = if n == 1 {
+                format!("({},)", rust[0])
+            } else {
+                format!("({})", rust.join(", "))
+            };
+            Some((rust, ChType::Tuple(types)))
         }
         _ => None,
     }
@@ -511,8 +521,29 @@ mod tests {
         );
         assert_eq!(
             mapped("Int256"),
-            ("i128".into(), vec![r#"type = "Int256""#.into()])
+            ("atel_sdk::schema::Int256".into(), vec![])
         );
+        assert_eq!(
+            mapped("UInt256"),
+            ("atel_sdk::schema::UInt256".into(), vec![])
+        );
+        assert_eq!(mapped("JSON"), ("serde_json::Value".into(), vec![]));
+        assert_eq!(
+            mapped("Tuple(String, Nullable(UInt8))"),
+            ("(String, Option<u8>)".into(), vec![])
+        );
+        assert_eq!(
+            mapped("Tuple(Date32)"),
+            ("(chrono::NaiveDate,)".into(), vec!["date32".into()])
+        );
+        assert_eq!(
+            mapped("Tuple(LowCardinality(String), UInt8)"),
+            (
+                "(String, u8)".into(),
+                vec![r#"type = "Tuple(LowCardinality(String), UInt8)""#.into()]
+            )
+        );
+        assert_eq!(field_type("Tuple(a String, b UInt8)"), None);
         assert_eq!(
             field_type("AggregateFunction(argMax, String, UInt64)"),
             None

@@ -11,6 +11,8 @@ struct Order {
     attributes: Option<HashMap<String, String>>,
     coupons: Coupons,
     note: Option<Option<String>>,
+    pair: Option<(String, u8)>,
+    doc: Option<serde_json::Value>,
     fine: Vec<Option<String>>,
 }
 

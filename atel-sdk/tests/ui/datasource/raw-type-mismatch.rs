@@ -14,6 +14,10 @@ struct Order {
     sizes: Vec<u8>,
     #[tinybird(type = "DateTime")]
     placed_at: i64,
+    #[tinybird(type = "Tuple(String, UInt8)")]
+    line: (String, u16),
+    #[tinybird(type = "Tuple(sku String, qty UInt8)")]
+    named: (String, u8),
     // These round-trip:
     #[tinybird(type = "LowCardinality(Nullable(String))")]
     channel: Option<String>,
@@ -23,6 +27,8 @@ struct Order {
     source: String,
     #[tinybird(type = "Int64")]
     units: u32,
+    #[tinybird(type = "Tuple(LowCardinality(String), UInt32)")]
+    pair: (String, u16),
 }
 
 fn main() {}
