@@ -188,9 +188,9 @@ impl KafkaConnection {
     pub fn datafile(&self) -> String {
         let mut out = String::from("TYPE kafka\n");
         let _ = writeln!(out, "KAFKA_BOOTSTRAP_SERVERS {}", self.bootstrap_servers);
-        if let Some(protocol) = self.security_protocol {
-            let _ = writeln!(out, "KAFKA_SECURITY_PROTOCOL {protocol}");
-        }
+        // Always written: Tinybird takes a missing protocol as `SASL_SSL`.
+        let protocol = self.security_protocol.unwrap_or("PLAINTEXT");
+        let _ = writeln!(out, "KAFKA_SECURITY_PROTOCOL {protocol}");
         if let Some((mechanism, key, secret)) = &self.sasl {
             let _ = writeln!(out, "KAFKA_SASL_MECHANISM {}", mechanism.as_str());
             let _ = writeln!(out, "KAFKA_KEY {key}");

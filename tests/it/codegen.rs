@@ -13,7 +13,7 @@ use atel_tests::generated::{kinds, otel_template, shop, telemetry};
 use atel_tests::server::repo_root;
 use serde_json::Value;
 
-use crate::oracle::tb_oracle;
+use crate::oracle::{describe_file, tb_oracle};
 
 /// What Tinybird's formatter writes for each file, by path.
 fn formatted(paths: &[PathBuf]) -> BTreeMap<PathBuf, String> {
@@ -50,6 +50,7 @@ fn datafiles(dir: &Path) -> Vec<PathBuf> {
         "materializations",
         "copies",
         "sinks",
+        "connections",
     ] {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
@@ -58,7 +59,7 @@ fn datafiles(dir: &Path) -> Vec<PathBuf> {
             let path = entry.expect("entry").path();
             if path
                 .extension()
-                .is_some_and(|e| e == "datasource" || e == "pipe")
+                .is_some_and(|e| e == "datasource" || e == "pipe" || e == "connection")
             {
                 files.push(path);
             }
@@ -146,9 +147,39 @@ fn assert_round_trip(project: &Project, input: &Path, layout: impl Fn(&Path) -> 
         "the types give more files than {}",
         input.display()
     );
-    let all: Vec<PathBuf> = inputs.iter().chain(&ours).cloned().collect();
+    // Tinybird has no formatter for connections: ours must be the file itself, and read the same.
+    let is_connection = |path: &Path| path.extension().is_some_and(|e| e == "connection");
+    for (theirs, ours) in inputs
+        .iter()
+        .zip(&ours)
+        .filter(|(theirs, _)| is_connection(theirs))
+    {
+        let (theirs_text, ours_text) = (
+            std::fs::read_to_string(theirs).expect("theirs"),
+            std::fs::read_to_string(ours).expect("ours"),
+        );
+        assert!(
+            ours_text == theirs_text,
+            "{}: ours differ:\n--- ours\n{ours_text}\n--- theirs\n{theirs_text}",
+            theirs.display()
+        );
+        assert_eq!(
+            describe_file(ours)["settings"],
+            describe_file(theirs)["settings"]
+        );
+    }
+    let all: Vec<PathBuf> = inputs
+        .iter()
+        .chain(&ours)
+        .filter(|path| !is_connection(path))
+        .cloned()
+        .collect();
     let formatted = formatted(&all);
-    for (theirs, ours) in inputs.iter().zip(&ours) {
+    for (theirs, ours) in inputs
+        .iter()
+        .zip(&ours)
+        .filter(|(theirs, _)| !is_connection(theirs))
+    {
         let ours_text = std::fs::read_to_string(ours).expect("ours");
         let (format_theirs, format_ours) = (&formatted[theirs], &formatted[ours]);
         assert!(
@@ -193,8 +224,9 @@ fn the_generated_otel_template_types_give_the_template_back() {
     });
 }
 
-/// A small folder of every pipe kind and of column types beyond the telemetry's (UUID, time zones,
-/// decimals, `Enum8`, `Int128`, `IPv4`, a nested path, a default), in its own layout.
+/// A small folder of every pipe kind, of column types beyond the telemetry's (UUID, time zones,
+/// decimals, `Enum8`, `Int128`, `Int256`, `IPv4`, tuples, `JSON`, a nested path, a default) and of
+/// a Kafka and an S3 connection, in its own layout.
 #[test]
 fn the_generated_kinds_give_their_folder_back() {
     let dir = repo_root().join("tests/fixtures/codegen-kinds");
@@ -203,9 +235,14 @@ fn the_generated_kinds_give_their_folder_back() {
         .datasource::<kinds::Events>()
         .pipe::<kinds::DailyCopy>()
         .pipe::<kinds::DailyMv>()
-        .pipe::<kinds::Lookup>();
+        .pipe::<kinds::Lookup>()
+        .connection(kinds::events_kafka())
+        .connection(kinds::exports_s3());
     assert_round_trip(&project, &dir, |path| {
         let name = path.file_name().expect("file name").to_string_lossy();
+        if name.ends_with(".connection") {
+            return format!("connections/{name}");
+        }
         let folder = match name.as_ref() {
             "daily_copy.pipe" => "copies",
             "daily_mv.pipe" => "materializations",

@@ -292,6 +292,17 @@ fn connections_are_written_for_tinybirds_parser() {
             .is_some_and(|s| s.contains("KAFKA_SERVERS") && s.contains("localhost:9092")),
         "{settings}"
     );
+    // Without SASL the protocol is written out: Tinybird reads a missing one as `SASL_SSL`.
+    let plain_dir = tempfile::tempdir().expect("temp dir");
+    Project::new()
+        .connection(KafkaConnection::new("lan_kafka", "kafka.lan:9092"))
+        .write(plain_dir.path())
+        .expect("write");
+    let plain = describe_file(&plain_dir.path().join("connections/lan_kafka.connection"));
+    assert_eq!(
+        plain["settings"],
+        json!({"type": "kafka", "kafka_bootstrap_servers": "kafka.lan:9092", "kafka_security_protocol": "PLAINTEXT"})
+    );
     // The sink names the connection the project holds.
     let sink = describe_file(&dir.path().join("sinks/shop_views_export.pipe"));
     assert_eq!(sink["nodes"][0]["export_connection_name"], "shop_s3");

@@ -52,10 +52,15 @@
 //!   `output` is a type alias, `serde_json::Map<String, serde_json::Value>`, with a `TODO` doc: the
 //!   typed call works at once (one JSON object per row) and the alias is the one place to put a real
 //!   row struct.
+//! - **Connections.** Each `connections/NAME.connection` (Kafka or S3) is a `pub fn NAME()` that
+//!   returns its [`KafkaConnection`](crate::connection::KafkaConnection) /
+//!   [`S3Connection`](crate::connection::S3Connection), for
+//!   [`Project::connection`](crate::project::Project::connection); a credential written as a literal
+//!   is an error (the typed values hold only `tb_secret` references), as is a setting they lack.
 //!
 //! The generated source needs `atel-sdk`, `serde` (with `derive`), `serde_json` and `chrono`
-//! (plus `uuid` or `rust_decimal` for those columns). Not read: `.connection` files and the
-//! Kafka/S3 settings of a datasource; an `ENGINE_*` setting with no `#[tinybird]` attribute and a
+//! (plus `uuid`, `rust_decimal` or the feature `int256` for those columns). Not read: the Kafka/S3
+//! settings of a datasource; an `ENGINE_*` setting with no `#[tinybird]` attribute and a
 //! type no Rust type holds (an `AggregateFunction` of several arguments, a map with non-`String`
 //! keys, a named tuple) are errors that say so, with the file and line.
 
@@ -64,6 +69,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod connection;
 mod params;
 mod read;
 // The scanner of `atel-derive/src/pipe/template/`, compiled here too: a proc-macro crate can export
@@ -86,6 +92,7 @@ const FOLDERS: &[&str] = &[
     "copies",
     "sinks",
     "pipes",
+    "connections",
 ];
 
 /// Why a folder could not be turned into Rust.
@@ -104,8 +111,8 @@ pub enum CodegenError {
     /// A datafile is malformed, or says something the derives cannot express: `file:line: message`.
     #[error("{0}")]
     Datafile(#[from] ReadError),
-    /// No `.datasource` or `.pipe` in the folder.
-    #[error("no .datasource or .pipe files in {0}")]
+    /// No `.datasource`, `.pipe` or `.connection` in the folder.
+    #[error("no .datasource, .pipe or .connection files in {0}")]
     Empty(String),
 }
 
@@ -135,7 +142,7 @@ pub fn generate(dir: impl AsRef<Path>) -> Result<String, CodegenError> {
             };
             let datafile = Path::new(name)
                 .extension()
-                .is_some_and(|e| e == "datasource" || e == "pipe");
+                .is_some_and(|e| e == "datasource" || e == "pipe" || e == "connection");
             if !datafile || !file.is_file() {
                 continue;
             }
@@ -165,6 +172,7 @@ pub fn generate_from(project: &str, files: &[(String, String)]) -> Result<String
     files.sort_by(|a, b| stem(&a.0).cmp(stem(&b.0)).then(a.0.cmp(&b.0)));
     let mut datasources = Vec::new();
     let mut pipes = Vec::new();
+    let mut connections = Vec::new();
     for (path, text) in files {
         let name = stem(path);
         let extension = Path::new(path).extension().and_then(|e| e.to_str());
@@ -180,37 +188,59 @@ pub fn generate_from(project: &str, files: &[(String, String)]) -> Result<String
                 file: path.clone(),
                 def,
             });
+        } else if extension == Some("connection") {
+            let def = connection::read(path, name, text)?;
+            connections.push(write::Source {
+                file: path.clone(),
+                def,
+            });
         }
     }
-    if datasources.is_empty() && pipes.is_empty() {
+    if datasources.is_empty() && pipes.is_empty() && connections.is_empty() {
         return Err(CodegenError::Empty(project.to_owned()));
     }
     let header = Header {
         project,
         datasources: datasources.len(),
         pipes: pipes.len(),
+        connections: connections.len(),
     };
-    Ok(write::source(&header.to_string(), &datasources, &pipes)?)
+    Ok(write::source(
+        &header.to_string(),
+        &datasources,
+        &pipes,
+        &connections,
+    )?)
 }
 
 struct Header<'a> {
     project: &'a str,
     datasources: usize,
     pipes: usize,
+    connections: usize,
 }
 
 impl fmt::Display for Header<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
-        writeln!(
+        write!(
             f,
-            "The Tinybird project `{}` as Rust types: {} datasource{}, {} pipe{}.",
+            "The Tinybird project `{}` as Rust types: {} datasource{}, {} pipe{}",
             self.project.replace('`', "'"),
             self.datasources,
             plural(self.datasources),
             self.pipes,
             plural(self.pipes)
         )?;
+        if self.connections > 0 {
+            write!(
+                f,
+                ", {} connection{}",
+                self.connections,
+                plural(self.connections)
+            )?;
+        }
+        writeln!(f, ".")?;
         writeln!(f)?;
         write!(
             f,

@@ -211,7 +211,7 @@ fn the_writer_says_what_it_cannot_express() {
     );
     assert_eq!(
         generate_from("p", &[]).unwrap_err().to_string(),
-        "no .datasource or .pipe files in p"
+        "no .datasource, .pipe or .connection files in p"
     );
 }
 

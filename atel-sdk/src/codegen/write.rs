@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::connection::ConnectionDef;
 use super::params::{ParamField, params};
 use super::read::{ColumnDef, DatasourceDef, KindDef, PipeDef, ReadError};
 use super::types::{ENUM, EnumDef, field_type};
@@ -62,6 +63,7 @@ pub(crate) fn source(
     header: &str,
     datasources: &[Source<DatasourceDef>],
     pipes: &[Source<PipeDef>],
+    connections: &[Source<ConnectionDef>],
 ) -> Result<String, ReadError> {
     let mut out = String::new();
     for line in header.lines() {
@@ -84,6 +86,18 @@ pub(crate) fn source(
     for pipe_source in pipes {
         out.push('\n');
         pipe(&mut out, pipe_source, datasources)?;
+    }
+    let mut idents = Vec::new();
+    for connection in connections {
+        let name = match &connection.def {
+            ConnectionDef::Kafka { name, .. } | ConnectionDef::S3 { name, .. } => name,
+        };
+        out.push('\n');
+        super::connection::write(
+            &mut out,
+            &connection.def,
+            &unique(&snake(name), &mut idents),
+        );
     }
     Ok(out)
 }
@@ -512,7 +526,7 @@ fn camel(name: &str) -> String {
 }
 
 /// A `snake_case` Rust identifier for any name: `TraceId` → `trace_id`, `type` → `type_`.
-fn snake(name: &str) -> String {
+pub(super) fn snake(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
