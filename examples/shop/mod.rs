@@ -13,6 +13,13 @@
 //! | `shop_funnel` | endpoint | sessions at each step, by country |
 //! | `shop_order_status` | endpoint | live orders by status, each order once (`FINAL`), deleted ones gone |
 //!
+//! **Re-sent events.** Every event carries its `event_id`, and what reads `shop_events` counts each
+//! id once (`LIMIT 1 BY event_id`: the funnel, the copy). A materialized view cannot: it sees each
+//! insert alone, so a purchase sent twice (an at-least-once retry) is in `shop_daily_revenue` twice,
+//! and `shop_revenue` counts it twice. Its `buyers` (a `uniqExact` state) stay exact; where revenue
+//! must be exact under retries, read it from the events (as the copy does) or from `shop_orders`
+//! (`FINAL`, one row per order).
+//!
 //! `cargo run -p atel-examples --example shop` writes `examples/shop/tinybird/`; `-- --check` fails
 //! when the committed folder differs. `tests/it/shop.rs` deploys it with Tinybird's own CLI and
 //! checks every number against a computation of its own.
@@ -167,7 +174,8 @@ pub struct DailyRevenue {
     pub purchases: u64,
 }
 
-/// Every purchase, into the day's revenue states.
+/// Every purchase, into the day's revenue states: each ingested row, so a re-sent purchase twice
+/// (see the module docs).
 #[pipe(
     name = "shop_daily_revenue_mv",
     description = "Each purchase into shop_daily_revenue, as it is ingested.",
@@ -209,15 +217,24 @@ pub struct ProductSales {
     copy(target = ProductSales, schedule = "@on-demand", mode = "replace"),
     token = "shop_ops",
     node(
+        name = "purchases",
+        description = "Each purchase once: a re-sent event has the same id.",
+        sql = r"
+            SELECT user_id, product_ids
+            FROM shop_events
+            WHERE event = 'purchase'
+            LIMIT 1 BY event_id
+        "
+    ),
+    node(
         name = "sales",
         sql = r"
             SELECT
                 product_id,
                 count() AS purchases,
                 uniqExact(user_id) AS buyers
-            FROM shop_events
+            FROM purchases
             ARRAY JOIN product_ids AS product_id
-            WHERE event = 'purchase'
             GROUP BY product_id
         "
     )

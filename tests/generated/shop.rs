@@ -259,15 +259,24 @@ pub struct ShopOrderStatus {
     copy(target = ShopProductSales, schedule = "@on-demand", mode = "replace"),
     token = "shop_ops",
     node(
+        name = "purchases",
+        description = "Each purchase once: a re-sent event has the same id.",
+        sql = r#"
+            SELECT user_id, product_ids
+            FROM shop_events
+            WHERE event = 'purchase'
+            LIMIT 1 BY event_id
+        "#
+    ),
+    node(
         name = "sales",
         sql = r#"
             SELECT
                 product_id,
                 count() AS purchases,
                 uniqExact(user_id) AS buyers
-            FROM shop_events
+            FROM purchases
             ARRAY JOIN product_ids AS product_id
-            WHERE event = 'purchase'
             GROUP BY product_id
         "#
     )
