@@ -22,6 +22,12 @@ mod pipe;
 /// `settings` (`ENGINE_SETTINGS`, e.g. `"index_granularity=8192"`), `forward_query`, and, repeatable,
 /// `index = "name expr TYPE type GRANULARITY n"` (an `INDEXES` line: `minmax`, `set(N)`,
 /// `bloom_filter[(p)]`, `tokenbf_v1(..)`, `ngrambf_v1(..)`) and `token = "NAME APPEND"` (or `READ`).
+/// A datasource Tinybird fills on its own takes one connector: `kafka(connection = "...", topic =
+/// "...", group_id = "..."[, auto_offset_reset = "earliest" | "latest"][, store_raw_value]
+/// [, store_headers][, key_format = "..."][, value_format = "..."])` (the `KAFKA_*` settings), or
+/// `import(connection = "...", bucket_uri = "s3://..." | "gs://...", schedule = "@auto" | "@once" |
+/// "@on-demand"[, format = "csv" | "ndjson" | "parquet"][, from_timestamp = "..."])` (the `IMPORT_*`
+/// ones); `connection` names a `.connection` of the project (`atel_sdk::connection`).
 ///
 /// On a field: `column = "..."` names the column apart from its JSON key (the JSON path stays the
 /// key's), `type = "..."` writes the ClickHouse type by hand (otherwise it comes from the field

@@ -66,6 +66,13 @@ pub fn render_datasource(schema: &DatasourceSchema) -> String {
             let _ = writeln!(out, "{key} {}", one_line(value));
         }
     }
+    // After the engine, in the order given, as `tb fmt` keeps them.
+    if !schema.connector.is_empty() {
+        out.push('\n');
+        for (directive, value) in &schema.connector {
+            let _ = writeln!(out, "{directive} {}", one_line(value));
+        }
+    }
     if let Some(query) = schema.forward_query {
         out.push('\n');
         write_block(&mut out, "FORWARD_QUERY", query);

@@ -785,6 +785,11 @@ pub struct DatasourceSchema {
     /// to fill a changed schema. It is only run when the live datasource differs from this one, so it
     /// is written against the schema it migrates from; change it with the next schema change.
     pub forward_query: Option<&'static str>,
+    /// Where Tinybird ingests it from on its own, as `(directive, value)` in datafile order: the
+    /// `KAFKA_*` settings of a Kafka datasource (`KAFKA_CONNECTION_NAME`, `KAFKA_TOPIC`, …) or the
+    /// `IMPORT_*` ones of an S3/GCS import (`IMPORT_CONNECTION_NAME`, `IMPORT_BUCKET_URI`, …); empty
+    /// for a datasource fed by the Events API and pipes.
+    pub connector: Vec<(&'static str, &'static str)>,
 }
 
 /// The node of a pipe.
@@ -947,6 +952,7 @@ mod tests {
                 indexes: Vec::new(),
                 engine: Engine::default(),
                 forward_query: None,
+                connector: Vec::new(),
             })
             .lines()
             .nth(1),

@@ -225,14 +225,16 @@ fn the_generated_otel_template_types_give_the_template_back() {
 }
 
 /// A small folder of every pipe kind, of column types beyond the telemetry's (UUID, time zones,
-/// decimals, `Enum8`, `Int128`, `Int256`, `IPv4`, tuples, `JSON`, a nested path, a default) and of
-/// a Kafka and an S3 connection, in its own layout.
+/// decimals, `Enum8`, `Int128`, `Int256`, `IPv4`, tuples, `JSON`, a nested path, a default), a
+/// Kafka datasource and an S3 import with their connections, in its own layout.
 #[test]
 fn the_generated_kinds_give_their_folder_back() {
     let dir = repo_root().join("tests/fixtures/codegen-kinds");
     let project = Project::new()
+        .datasource::<kinds::Clicks>()
         .datasource::<kinds::Daily>()
         .datasource::<kinds::Events>()
+        .datasource::<kinds::OrdersImport>()
         .pipe::<kinds::DailyCopy>()
         .pipe::<kinds::DailyMv>()
         .pipe::<kinds::Lookup>()

@@ -15,6 +15,7 @@ use super::chtype::{self, Ty};
 use super::clause::{
     check_aggregate_function, check_codec, check_index_type, check_simple_aggregate_function,
 };
+use super::connector::Connector;
 use crate::ctxt::Ctxt;
 use crate::meta::{
     Grammar, flag_value, is_resource_name, key_name, list, list_value, skip_value, string_value,
@@ -52,6 +53,8 @@ const CONTAINER: Grammar = Grammar {
         "forward_query",
         "index",
         "token",
+        "kafka",
+        "import",
     ],
 };
 
@@ -106,6 +109,8 @@ pub(crate) struct Container {
     pub(crate) indexes: Vec<Index>,
     /// `token = "NAME APPEND"`, in order: (name, permission); the invalid ones are left out.
     pub(crate) tokens: Vec<(LitStr, String, String)>,
+    /// `kafka(...)` or `import(...)`: Tinybird ingests the datasource on its own.
+    pub(crate) connector: Option<Connector>,
     /// `#[serde(rename_all = "...")]` (its `serialize` half); unknown rules are left to serde to report.
     pub(crate) rename_all: Option<RenameRule>,
 }
@@ -335,6 +340,23 @@ impl Container {
                                         this.tokens.push((lit, name, permission));
                                     }
                                     Err(message) => cx.error_spanned_by(&lit, message),
+                                }
+                            }
+                            return Ok(());
+                        }
+                        key @ ("kafka" | "import") => {
+                            if let Some(connector) = Connector::from_ast(cx, &meta, key == "kafka")?
+                            {
+                                match &this.connector {
+                                    Some(first) => cx.error_spanned_by(
+                                        &meta.path,
+                                        format!(
+                                            "a datasource is fed by one connector: `{}(...)` is \
+                                             set already",
+                                            first.kind
+                                        ),
+                                    ),
+                                    None => this.connector = Some(connector),
                                 }
                             }
                             return Ok(());

@@ -29,6 +29,11 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
     let version = opt(attrs.version.as_ref());
     let summing_columns = opt(attrs.summing_columns.as_ref());
     let forward_query = opt(attrs.forward_query.as_ref());
+    let connector = attrs
+        .connector
+        .iter()
+        .flat_map(|connector| &connector.settings)
+        .map(|(directive, value)| quote!((#directive, #value)));
     let columns = cont.columns.iter().map(column);
     let tokens = attrs.tokens.iter().map(|(_, name, permission)| {
         quote! {
@@ -96,6 +101,7 @@ pub(crate) fn impl_datasource(cont: &Container<'_>) -> TokenStream {
                             settings: #settings,
                         },
                         forward_query: #forward_query,
+                        connector: ::atel_sdk::__private::Vec::from([#(#connector),*]),
                     }
                 }
             }

@@ -8,6 +8,7 @@ pub(crate) mod case;
 mod check;
 mod chtype;
 mod clause;
+mod connector;
 mod expand;
 mod fallback;
 

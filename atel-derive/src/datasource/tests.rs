@@ -83,6 +83,7 @@ fn expands_struct_and_field_attributes() {
                             settings: ::core::option::Option::None,
                         },
                         forward_query: ::core::option::Option::None,
+                        connector: ::atel_sdk::__private::Vec::from([]),
                     }
                 }
             }
@@ -255,7 +256,7 @@ fn errors_are_collected_in_one_result() {
             "unknown tinybird attribute `sortkey`, expected one of `name`, `description`, `engine`, \
              `sorting_key`, `partition_key`, `ttl`, `ver`, `is_deleted`, `primary_key`, \
              `sampling_key`, `sign`, `version`, `summing_columns`, `settings`, `forward_query`, \
-             `index`, `token`",
+             `index`, `token`, `kafka`, `import`",
             "expected a string literal for `name`, e.g. `name = \"...\"`",
             "unknown engine `Log`, expected one of `MergeTree`, `ReplacingMergeTree`, \
              `SummingMergeTree`, `AggregatingMergeTree`, `CollapsingMergeTree`, \
@@ -265,6 +266,71 @@ fn errors_are_collected_in_one_result() {
              `date32`, `fixed_string`, `aggregate`, `simple_aggregate`, `json_path`, `default`, \
              `codec`, `skip`",
             "`codec` cannot be empty",
+        ]
+    );
+}
+
+fn errors(input: &syn::DeriveInput) -> Vec<String> {
+    expand(input)
+        .unwrap_err()
+        .into_iter()
+        .map(|error| error.to_string())
+        .collect()
+}
+
+#[test]
+fn kafka_and_import_settings_are_written_in_order_and_checked() {
+    let input = parse_quote! {
+        #[tinybird(kafka(
+            group_id = "tb-shop",
+            connection = "shop_kafka",
+            topic = "shop.events",
+            store_raw_value,
+            auto_offset_reset = "earliest",
+        ))]
+        struct Row { value: u8 }
+    };
+    let output = expand(&input).expect("expands").to_string();
+    let settings = quote! {
+        connector: ::atel_sdk::__private::Vec::from([
+            ("KAFKA_CONNECTION_NAME", "shop_kafka"),
+            ("KAFKA_TOPIC", "shop.events"),
+            ("KAFKA_GROUP_ID", "tb-shop"),
+            ("KAFKA_AUTO_OFFSET_RESET", "earliest"),
+            ("KAFKA_STORE_RAW_VALUE", "True")
+        ]),
+    };
+    assert!(output.contains(&settings.to_string()), "{output}");
+
+    assert_eq!(
+        errors(&parse_quote! {
+            #[tinybird(kafka(connection = "shop-kafka", auto_offset_reset = "oldest", store_headers = "yes"))]
+            struct Row { value: u8 }
+        }),
+        [
+            "`store_headers` is a flag and takes no value, write `store_headers` alone",
+            "`shop-kafka` is not a connection name: the `.connection` file's name, letters, digits \
+             and underscores",
+            "`auto_offset_reset = \"oldest\"`: expected `\"earliest\"` or `\"latest\"`",
+            "`kafka(...)` needs `topic`, `group_id`, e.g. `kafka(connection = \"...\", topic = \"...\", \
+             group_id = \"...\")`",
+        ]
+    );
+    assert_eq!(
+        errors(&parse_quote! {
+            #[tinybird(
+                import(connection = "lake", bucket_uri = "https://x/a.csv", schedule = "@hourly", format = "xml"),
+                kafka(connection = "k", topic = "t", group_id = "g"),
+            )]
+            struct Row { value: u8 }
+        }),
+        [
+            "`bucket_uri = \"https://x/a.csv\"`: expected an `s3://` or `gs://` URI (a `*` matches \
+             many files)",
+            "`schedule = \"@hourly\"`: an import runs `\"@auto\"` (each new file, S3 only), \
+             `\"@once\"` or `\"@on-demand\"`",
+            "`format = \"xml\"`: expected `\"csv\"`, `\"ndjson\"` or `\"parquet\"`",
+            "a datasource is fed by one connector: `import(...)` is set already",
         ]
     );
 }

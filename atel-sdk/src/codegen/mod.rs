@@ -59,8 +59,8 @@
 //!   is an error (the typed values hold only `tb_secret` references), as is a setting they lack.
 //!
 //! The generated source needs `atel-sdk`, `serde` (with `derive`), `serde_json` and `chrono`
-//! (plus `uuid`, `rust_decimal` or the feature `int256` for those columns). Not read: the Kafka/S3
-//! settings of a datasource; an `ENGINE_*` setting with no `#[tinybird]` attribute and a
+//! (plus `uuid`, `rust_decimal` or the feature `int256` for those columns). A datasource's
+//! `KAFKA_*` / `IMPORT_*` settings are its `kafka(...)` / `import(...)`. An `ENGINE_*` setting with no `#[tinybird]` attribute and a
 //! type no Rust type holds (an `AggregateFunction` of several arguments, a map with non-`String`
 //! keys, a named tuple) are errors that say so, with the file and line.
 

@@ -59,6 +59,8 @@ pub struct DatasourceDef {
     pub engine_settings: Vec<(String, String, usize)>,
     /// `FORWARD_QUERY`, its common indentation removed.
     pub forward_query: Option<String>,
+    /// Every `KAFKA_*` or `IMPORT_*` line: (key, value unquoted, line), in order.
+    pub connector: Vec<(String, String, usize)>,
 }
 
 /// One `NODE` of a pipe.
@@ -418,11 +420,15 @@ pub fn read_datasource(file: &str, name: &str, text: &str) -> Result<DatasourceD
                 def.engine_settings
                     .push((item.key.clone(), value, item.line));
             }
+            key if key.starts_with("KAFKA_") || key.starts_with("IMPORT_") => {
+                let value = reader.value(&item)?;
+                def.connector.push((item.key.clone(), value, item.line));
+            }
             other => {
                 return Err(reader.error(
                     item.line,
                     format!(
-                        "unknown datasource directive `{other}`: expected `DESCRIPTION`, `TOKEN`, `SCHEMA`, `INDEXES`, `ENGINE`, `ENGINE_*` or `FORWARD_QUERY`"
+                        "unknown datasource directive `{other}`: expected `DESCRIPTION`, `TOKEN`, `SCHEMA`, `INDEXES`, `ENGINE`, `ENGINE_*`, `KAFKA_*`, `IMPORT_*` or `FORWARD_QUERY`"
                     ),
                 ));
             }
@@ -431,7 +437,95 @@ pub fn read_datasource(file: &str, name: &str, text: &str) -> Result<DatasourceD
     if !schema_seen {
         return Err(reader.error(1, "no `SCHEMA >` block: a datasource needs its columns"));
     }
+    check_connector(&reader, &def.connector)?;
     Ok(def)
+}
+
+/// The `KAFKA_*` directives a datasource takes, with the derive's `kafka(...)` keys; the first three
+/// are required.
+const KAFKA: &[(&str, &str)] = &[
+    ("KAFKA_CONNECTION_NAME", "connection"),
+    ("KAFKA_TOPIC", "topic"),
+    ("KAFKA_GROUP_ID", "group_id"),
+    ("KAFKA_AUTO_OFFSET_RESET", "auto_offset_reset"),
+    ("KAFKA_STORE_RAW_VALUE", "store_raw_value"),
+    ("KAFKA_STORE_HEADERS", "store_headers"),
+    ("KAFKA_KEY_FORMAT", "key_format"),
+    ("KAFKA_VALUE_FORMAT", "value_format"),
+];
+
+/// The `IMPORT_*` directives (S3/GCS), as [`KAFKA`].
+const IMPORT: &[(&str, &str)] = &[
+    ("IMPORT_CONNECTION_NAME", "connection"),
+    ("IMPORT_BUCKET_URI", "bucket_uri"),
+    ("IMPORT_SCHEDULE", "schedule"),
+    ("IMPORT_FORMAT", "format"),
+    ("IMPORT_FROM_TIMESTAMP", "from_timestamp"),
+];
+
+/// `kafka` or `import`, and its directives, for a datasource whose first connector line is `first`.
+pub(crate) fn connector_table(
+    first: &str,
+) -> (&'static str, &'static [(&'static str, &'static str)]) {
+    if first.starts_with("KAFKA_") {
+        ("kafka", KAFKA)
+    } else {
+        ("import", IMPORT)
+    }
+}
+
+/// Whether the directive is a `True` / `False` flag.
+pub(crate) fn is_flag(directive: &str) -> bool {
+    matches!(directive, "KAFKA_STORE_RAW_VALUE" | "KAFKA_STORE_HEADERS")
+}
+
+/// The connector lines say one thing the derive can write: one family, known keys, the required ones.
+fn check_connector(
+    reader: &Reader<'_>,
+    lines: &[(String, String, usize)],
+) -> Result<(), ReadError> {
+    let Some((first, _, first_line)) = lines.first() else {
+        return Ok(());
+    };
+    let (name, table) = connector_table(first);
+    let names = |directives: &[(&str, &str)]| {
+        directives
+            .iter()
+            .map(|(d, _)| *d)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (directive, value, line) in lines {
+        if !table.iter().any(|(known, _)| known == directive) {
+            return Err(reader.error(
+                *line,
+                format!(
+                    "`{directive}` has no `{name}(...)` key: a datasource reads {}",
+                    names(table)
+                ),
+            ));
+        }
+        if is_flag(directive) && !matches!(value.as_str(), "True" | "False") {
+            return Err(reader.error(
+                *line,
+                format!("`{directive} {value}`: expected `True` or `False`"),
+            ));
+        }
+    }
+    let required = &table[..3];
+    if let Some((directive, _)) = required
+        .iter()
+        .find(|(d, _)| !lines.iter().any(|(seen, ..)| seen == d))
+    {
+        return Err(reader.error(
+            *first_line,
+            format!(
+                "`{directive}` is missing: a {name} datasource needs {}",
+                names(required)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a `.pipe` file. `file` names it in errors; `name` is its stem.

@@ -86,8 +86,29 @@ fn datasource_errors_name_the_line_and_what_was_expected() {
     );
     assert_eq!(
         err(ds("KAFKA_TOPIC t\nSCHEMA >\n    `a` String\n")),
-        "datasources/x.datasource:1: unknown datasource directive `KAFKA_TOPIC`: expected \
-         `DESCRIPTION`, `TOKEN`, `SCHEMA`, `INDEXES`, `ENGINE`, `ENGINE_*` or `FORWARD_QUERY`"
+        "datasources/x.datasource:1: `KAFKA_CONNECTION_NAME` is missing: a kafka datasource needs \
+         KAFKA_CONNECTION_NAME, KAFKA_TOPIC, KAFKA_GROUP_ID"
+    );
+    assert_eq!(
+        err(ds(
+            "SCHEMA >\n    `a` String\n\nIMPORT_CONNECTION_NAME s3\nIMPORT_BUCKET_URI s3://b/*.csv\n\
+             IMPORT_SCHEDULE @auto\nIMPORT_STRATEGY append\n"
+        )),
+        "datasources/x.datasource:7: `IMPORT_STRATEGY` has no `import(...)` key: a datasource reads \
+         IMPORT_CONNECTION_NAME, IMPORT_BUCKET_URI, IMPORT_SCHEDULE, IMPORT_FORMAT, \
+         IMPORT_FROM_TIMESTAMP"
+    );
+    assert_eq!(
+        err(ds(
+            "SCHEMA >\n    `a` String\n\nKAFKA_CONNECTION_NAME k\nKAFKA_TOPIC t\nKAFKA_GROUP_ID g\n\
+             KAFKA_STORE_HEADERS yes\n"
+        )),
+        "datasources/x.datasource:7: `KAFKA_STORE_HEADERS yes`: expected `True` or `False`"
+    );
+    assert_eq!(
+        err(ds("FOO bar\nSCHEMA >\n    `a` String\n")),
+        "datasources/x.datasource:1: unknown datasource directive `FOO`: expected `DESCRIPTION`, \
+         `TOKEN`, `SCHEMA`, `INDEXES`, `ENGINE`, `ENGINE_*`, `KAFKA_*`, `IMPORT_*` or `FORWARD_QUERY`"
     );
     assert_eq!(
         err(ds("TOKEN\nSCHEMA >\n    `a` String\n")),

@@ -170,6 +170,9 @@ fn datasource(out: &mut String, ds: &Source<DatasourceDef>) -> Result<(), ReadEr
     for (index, _) in &def.indexes {
         items.push(format!("index = {index:?}"));
     }
+    if let Some(connector) = connector(&def.connector) {
+        items.push(connector);
+    }
     if let Some(query) = &def.forward_query {
         items.push(format!("forward_query = {query:?}"));
     }
@@ -474,6 +477,28 @@ fn pipe(
 /// `#[name(items)]` on one line when rustfmt would keep it there, else one item per line.
 fn attribute(out: &mut String, indent: &str, name: &str, items: &[String]) {
     let _ = writeln!(out, "{indent}#[{}]", call(indent, name, items));
+}
+
+/// The `KAFKA_*` / `IMPORT_*` lines (checked by the reader) as the derive's `kafka(...)` /
+/// `import(...)`, keys in the order the derive writes them back.
+fn connector(lines: &[(String, String, usize)]) -> Option<String> {
+    let (first, ..) = lines.first()?;
+    let (name, table) = super::read::connector_table(first);
+    let mut items = Vec::new();
+    for (directive, key) in table {
+        let Some((_, value, _)) = lines.iter().find(|(d, ..)| d == directive) else {
+            continue;
+        };
+        if super::read::is_flag(directive) {
+            // `False` is Tinybird's default: nothing to write.
+            if value == "True" {
+                items.push((*key).to_owned());
+            }
+        } else {
+            items.push(format!("{key} = {value:?}"));
+        }
+    }
+    Some(call("    ", name, &items))
 }
 
 /// `name(items)`: one line when it fits, else one item per line at `indent` + 4.

@@ -65,6 +65,7 @@ impl Datasource for Activation {
             indexes: Vec::new(),
             engine: Engine::default(),
             forward_query: None,
+            connector: Vec::new(),
         }
     }
 }
