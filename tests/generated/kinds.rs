@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
         topic = "web.clicks",
         group_id = "tb-clicks",
         auto_offset_reset = "earliest",
-        store_raw_value
+        store_raw_value,
+        store_headers
     )
 )]
 pub struct Clicks {
@@ -119,7 +120,8 @@ pub struct Events {
         connection = "exports_s3",
         bucket_uri = "s3://erp-exports/orders/*.ndjson",
         schedule = "@auto",
-        format = "ndjson"
+        format = "ndjson",
+        from_timestamp = "2026-01-01T00:00:00Z"
     )
 )]
 pub struct OrdersImport {
