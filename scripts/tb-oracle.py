@@ -5,7 +5,8 @@
                                    Exit 1 naming every file that fails.
     tb-oracle.py describe FILE...  print what Tinybird's parser and template analysis make of each file, as
                                    JSON (one object per line), for the Rust tests to compare with the schema.
-    tb-oracle.py format FILE...    print what Tinybird's formatter (`tb fmt`: `format_datasource`, `format_pipe`) writes
+    tb-oracle.py format FILE...    print what Tinybird's formatter (`tb fmt`: `format_datasource`, `format_pipe`,
+                                   `format_connection` with secrets kept as references) writes
                                    for each file, as JSON (`{"file": ..., "text": ...}`, one object per line).
     tb-oracle.py compare OURS THEIRS
                                    parse two .datasource files and compare what Tinybird makes of them:
@@ -24,6 +25,7 @@ from tinybird.datafile.parse_datasource import parse_datasource
 from tinybird.datafile.parse_pipe import parse_pipe
 from tinybird.sql_template import get_template_and_variables, get_var_names_and_types
 from tinybird.tb.modules.datafile.format_datasource import format_datasource
+from tinybird.tb.modules.datafile.format_connection import format_connection
 from tinybird.tb.modules.datafile.format_pipe import format_pipe
 
 
@@ -183,7 +185,13 @@ def main(argv):
         return 0
     if len(argv) >= 2 and argv[0] == "format":
         for path in argv[1:]:
-            text = format_datasource(path) if path.endswith(".datasource") else format_pipe(path)
+            if path.endswith(".datasource"):
+                text = format_datasource(path)
+            elif path.endswith(".connection"):
+                # Secrets stay `tb_secret(...)` references instead of being resolved.
+                text = format_connection(path, ignore_secrets=True)
+            else:
+                text = format_pipe(path)
             print(json.dumps({"file": path, "text": text}))
         return 0
     if len(argv) == 3 and argv[0] == "compare":

@@ -25,7 +25,7 @@
 //! let s3 = S3Connection::new("exports_s3", "eu-west-1", Secret::new("S3_EXPORT_ROLE_ARN"));
 //! assert_eq!(
 //!     s3.datafile(),
-//!     "TYPE s3\nS3_REGION eu-west-1\nS3_ARN {{ tb_secret(\"S3_EXPORT_ROLE_ARN\") }}\n"
+//!     "TYPE s3\nS3_ARN {{ tb_secret(\"S3_EXPORT_ROLE_ARN\") }}\nS3_REGION eu-west-1\n"
 //! );
 //! ```
 
@@ -228,7 +228,8 @@ impl S3Connection {
 
     /// The `.connection` text.
     pub fn datafile(&self) -> String {
-        format!("TYPE s3\nS3_REGION {}\nS3_ARN {}\n", self.region, self.arn)
+        // Tinybird's order (its formatter's and `tb create`'s): the role, then the region.
+        format!("TYPE s3\nS3_ARN {}\nS3_REGION {}\n", self.arn, self.region)
     }
 }
 

@@ -47,7 +47,7 @@ const KAFKA_KEYS: &[&str] = &[
     "KAFKA_SCHEMA_REGISTRY_URL",
 ];
 
-const S3_KEYS: &[&str] = &["S3_REGION", "S3_ARN"];
+const S3_KEYS: &[&str] = &["S3_ARN", "S3_REGION"];
 
 /// Reads `connections/NAME.connection`.
 pub(crate) fn read(file: &str, name: &str, text: &str) -> Result<ConnectionDef, ReadError> {
