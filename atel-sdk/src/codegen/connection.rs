@@ -145,16 +145,16 @@ pub(crate) fn read(file: &str, name: &str, text: &str) -> Result<ConnectionDef, 
         });
     }
     let servers = required(take("KAFKA_BOOTSTRAP_SERVERS"), "KAFKA_BOOTSTRAP_SERVERS")?.0;
-    // Tinybird's default.
-    let (protocol, protocol_line) = match take("KAFKA_SECURITY_PROTOCOL") {
-        Some((_, Value::Text(protocol), line)) => (protocol, line),
+    // (protocol, its line, whether it is Tinybird's default for a missing one).
+    let (protocol, protocol_line, defaulted) = match take("KAFKA_SECURITY_PROTOCOL") {
+        Some((_, Value::Text(protocol), line)) => (protocol, line, false),
         Some((_, Value::Secret { .. }, line)) => {
             return Err(error(
                 line,
                 "`KAFKA_SECURITY_PROTOCOL` cannot be a secret".to_owned(),
             ));
         }
-        None => ("SASL_SSL".to_owned(), kind_line),
+        None => ("SASL_SSL".to_owned(), kind_line, true),
     };
     let mechanism = take("KAFKA_SASL_MECHANISM");
     let key = take("KAFKA_KEY");
@@ -198,6 +198,15 @@ pub(crate) fn read(file: &str, name: &str, text: &str) -> Result<ConnectionDef, 
                     ));
                 }
             };
+            if defaulted && key.is_none() && secret_value.is_none() {
+                return Err(error(
+                    kind_line,
+                    "no `KAFKA_SECURITY_PROTOCOL`, which Tinybird takes as `SASL_SSL`, and no \
+                     `KAFKA_KEY` / `KAFKA_SECRET` for it: write `KAFKA_SECURITY_PROTOCOL PLAINTEXT` \
+                     for a cluster without authentication"
+                        .to_owned(),
+                ));
+            }
             let key = secret(required(key, "KAFKA_KEY")?, "KAFKA_KEY")?;
             let secret_value = secret(required(secret_value, "KAFKA_SECRET")?, "KAFKA_SECRET")?;
             Some((mechanism, key, secret_value))
@@ -434,6 +443,12 @@ mod tests {
         // Tinybird's default protocol is SASL_SSL, which needs the credentials.
         assert_eq!(
             err("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h\n"),
+            "connections/c.connection:1: no `KAFKA_SECURITY_PROTOCOL`, which Tinybird takes as \
+             `SASL_SSL`, and no `KAFKA_KEY` / `KAFKA_SECRET` for it: write \
+             `KAFKA_SECURITY_PROTOCOL PLAINTEXT` for a cluster without authentication"
+        );
+        assert_eq!(
+            err("TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS h\nKAFKA_SECRET {{ tb_secret('S') }}\n"),
             "connections/c.connection:1: `KAFKA_KEY` is missing"
         );
         assert!(
