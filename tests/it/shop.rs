@@ -13,10 +13,10 @@ use atel_examples::shop::{
 };
 use atel_sdk::Datasource as _;
 use atel_tests::server::{LocalServer, repo_root};
-
-use crate::oracle::venv_program;
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use rust_decimal::Decimal;
+
+use crate::oracle::venv_program;
 
 fn shop_dir() -> std::path::PathBuf {
     repo_root().join("examples/shop/tinybird")

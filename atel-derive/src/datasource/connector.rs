@@ -5,38 +5,9 @@ use proc_macro2::Span;
 use syn::LitStr;
 use syn::meta::ParseNestedMeta;
 
+use super::connector_keys::{IMPORT, KAFKA};
 use crate::ctxt::Ctxt;
 use crate::meta::{self, Grammar, flag_value, is_resource_name, string_value};
-
-/// How a key's value is written.
-#[derive(Clone, Copy)]
-enum Value {
-    /// `key = "..."`, written as is.
-    Text,
-    /// `key` alone: `True`.
-    Flag,
-}
-
-/// (key, directive, value) of `kafka(...)`, in the order Tinybird's own templates write them.
-const KAFKA: &[(&str, &str, Value)] = &[
-    ("connection", "KAFKA_CONNECTION_NAME", Value::Text),
-    ("topic", "KAFKA_TOPIC", Value::Text),
-    ("group_id", "KAFKA_GROUP_ID", Value::Text),
-    ("auto_offset_reset", "KAFKA_AUTO_OFFSET_RESET", Value::Text),
-    ("store_raw_value", "KAFKA_STORE_RAW_VALUE", Value::Flag),
-    ("store_headers", "KAFKA_STORE_HEADERS", Value::Flag),
-    ("key_format", "KAFKA_KEY_FORMAT", Value::Text),
-    ("value_format", "KAFKA_VALUE_FORMAT", Value::Text),
-];
-
-/// (key, directive, value) of `import(...)`.
-const IMPORT: &[(&str, &str, Value)] = &[
-    ("connection", "IMPORT_CONNECTION_NAME", Value::Text),
-    ("bucket_uri", "IMPORT_BUCKET_URI", Value::Text),
-    ("schedule", "IMPORT_SCHEDULE", Value::Text),
-    ("format", "IMPORT_FORMAT", Value::Text),
-    ("from_timestamp", "IMPORT_FROM_TIMESTAMP", Value::Text),
-];
 
 const KAFKA_GRAMMAR: Grammar = Grammar {
     what: "kafka attribute",
@@ -107,11 +78,9 @@ impl Connector {
         let mut flags: Vec<Option<proc_macro2::TokenStream>> = table.iter().map(|_| None).collect();
         let result = outer.parse_nested_meta(|meta| {
             let key = meta::key_name(&meta.path);
-            match table.iter().position(|(k, ..)| *k == key) {
-                Some(i) => match table[i].2 {
-                    Value::Text => grammar.read(cx, &meta, &mut texts[i], string_value),
-                    Value::Flag => grammar.read(cx, &meta, &mut flags[i], flag_value),
-                },
+            match table.iter().position(|k| k.name == key) {
+                Some(i) if table[i].flag => grammar.read(cx, &meta, &mut flags[i], flag_value),
+                Some(i) => grammar.read(cx, &meta, &mut texts[i], string_value),
                 None => grammar.unknown_key(cx, &meta),
             }
         });
@@ -119,30 +88,20 @@ impl Connector {
             cx.syn_error(error);
         }
         let mut settings = Vec::new();
-        for (i, (key, directive, _)) in table.iter().enumerate() {
-            if let Some(lit) = &texts[i] {
+        let mut missing = Vec::new();
+        for ((key, text), flag) in table.iter().zip(&texts).zip(&flags) {
+            if let Some(lit) = text {
                 let value = lit.value();
-                if let Some(message) = invalid(kind, key, value.trim()) {
+                if let Some(message) = invalid(kind, key.name, value.trim()) {
                     cx.error_spanned_by(lit, message);
                 }
-                settings.push((*directive, value.trim().to_owned()));
-            } else if flags[i].is_some() {
-                settings.push((*directive, "True".to_owned()));
+                settings.push((key.directive, value.trim().to_owned()));
+            } else if flag.is_some() {
+                settings.push((key.directive, "True".to_owned()));
+            } else if key.required {
+                missing.push(key.name);
             }
         }
-        let required: &[&str] = if kafka {
-            &["connection", "topic", "group_id"]
-        } else {
-            &["connection", "bucket_uri", "schedule"]
-        };
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|key| {
-                let i = table.iter().position(|(k, ..)| k == key).unwrap_or(0);
-                texts[i].is_none()
-            })
-            .collect();
         if !missing.is_empty() {
             cx.syn_error(syn::Error::new(
                 span,
@@ -185,5 +144,19 @@ fn invalid(kind: &str, key: &str, value: &str) -> Option<String> {
             ))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IMPORT, IMPORT_GRAMMAR, KAFKA, KAFKA_GRAMMAR};
+
+    #[test]
+    fn the_grammars_list_the_keys_of_their_tables() {
+        let keys = |table: &[super::super::connector_keys::Key]| {
+            table.iter().map(|k| k.name).collect::<Vec<_>>()
+        };
+        assert_eq!(KAFKA_GRAMMAR.keys, keys(KAFKA));
+        assert_eq!(IMPORT_GRAMMAR.keys, keys(IMPORT));
     }
 }

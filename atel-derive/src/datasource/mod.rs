@@ -9,6 +9,7 @@ mod check;
 mod chtype;
 mod clause;
 mod connector;
+mod connector_keys;
 mod expand;
 mod fallback;
 

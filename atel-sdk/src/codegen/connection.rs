@@ -288,7 +288,7 @@ fn value(text: &str) -> Result<Value, String> {
     }
 }
 
-/// The expression for `value` where the typed API takes a setting (`secret`: it takes a `Secret`).
+/// The Rust expression of `value`: a string literal, or `Secret::new(..)` / `Secret::with_default(..)`.
 fn expr(value: &Value) -> String {
     match value {
         Value::Text(text) => format!("{text:?}"),

@@ -70,6 +70,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 mod connection;
+// The keys of the derive's `kafka(...)` / `import(...)` and their directives: one table for both.
+#[path = "../../../atel-derive/src/datasource/connector_keys.rs"]
+mod connector_keys;
 mod params;
 mod read;
 // The scanner of `atel-derive/src/pipe/template/`, compiled here too: a proc-macro crate can export

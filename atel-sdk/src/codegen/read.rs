@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::connector_keys::{IMPORT, KAFKA, Key};
+
 /// A problem in a datafile: where, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadError {
@@ -441,42 +443,13 @@ pub fn read_datasource(file: &str, name: &str, text: &str) -> Result<DatasourceD
     Ok(def)
 }
 
-/// The `KAFKA_*` directives a datasource takes, with the derive's `kafka(...)` keys; the first three
-/// are required.
-const KAFKA: &[(&str, &str)] = &[
-    ("KAFKA_CONNECTION_NAME", "connection"),
-    ("KAFKA_TOPIC", "topic"),
-    ("KAFKA_GROUP_ID", "group_id"),
-    ("KAFKA_AUTO_OFFSET_RESET", "auto_offset_reset"),
-    ("KAFKA_STORE_RAW_VALUE", "store_raw_value"),
-    ("KAFKA_STORE_HEADERS", "store_headers"),
-    ("KAFKA_KEY_FORMAT", "key_format"),
-    ("KAFKA_VALUE_FORMAT", "value_format"),
-];
-
-/// The `IMPORT_*` directives (S3/GCS), as [`KAFKA`].
-const IMPORT: &[(&str, &str)] = &[
-    ("IMPORT_CONNECTION_NAME", "connection"),
-    ("IMPORT_BUCKET_URI", "bucket_uri"),
-    ("IMPORT_SCHEDULE", "schedule"),
-    ("IMPORT_FORMAT", "format"),
-    ("IMPORT_FROM_TIMESTAMP", "from_timestamp"),
-];
-
-/// `kafka` or `import`, and its directives, for a datasource whose first connector line is `first`.
-pub(crate) fn connector_table(
-    first: &str,
-) -> (&'static str, &'static [(&'static str, &'static str)]) {
+/// `kafka` or `import`, and its keys, for a datasource whose first connector line is `first`.
+pub(crate) fn connector_table(first: &str) -> (&'static str, &'static [Key]) {
     if first.starts_with("KAFKA_") {
         ("kafka", KAFKA)
     } else {
         ("import", IMPORT)
     }
-}
-
-/// Whether the directive is a `True` / `False` flag.
-pub(crate) fn is_flag(directive: &str) -> bool {
-    matches!(directive, "KAFKA_STORE_RAW_VALUE" | "KAFKA_STORE_HEADERS")
 }
 
 /// The connector lines say one thing the derive can write: one family, known keys, the required ones.
@@ -488,40 +461,34 @@ fn check_connector(
         return Ok(());
     };
     let (name, table) = connector_table(first);
-    let names = |directives: &[(&str, &str)]| {
-        directives
-            .iter()
-            .map(|(d, _)| *d)
-            .collect::<Vec<_>>()
-            .join(", ")
+    let names = |keys: &mut dyn Iterator<Item = &Key>| {
+        keys.map(|k| k.directive).collect::<Vec<_>>().join(", ")
     };
     for (directive, value, line) in lines {
-        if !table.iter().any(|(known, _)| known == directive) {
+        let Some(key) = table.iter().find(|k| k.directive == directive) else {
             return Err(reader.error(
                 *line,
                 format!(
                     "`{directive}` has no `{name}(...)` key: a datasource reads {}",
-                    names(table)
+                    names(&mut table.iter())
                 ),
             ));
-        }
-        if is_flag(directive) && !matches!(value.as_str(), "True" | "False") {
+        };
+        if key.flag && !matches!(value.as_str(), "True" | "False") {
             return Err(reader.error(
                 *line,
                 format!("`{directive} {value}`: expected `True` or `False`"),
             ));
         }
     }
-    let required = &table[..3];
-    if let Some((directive, _)) = required
-        .iter()
-        .find(|(d, _)| !lines.iter().any(|(seen, ..)| seen == d))
-    {
+    let required = || table.iter().filter(|k| k.required);
+    if let Some(key) = required().find(|k| !lines.iter().any(|(seen, ..)| *seen == k.directive)) {
         return Err(reader.error(
             *first_line,
             format!(
-                "`{directive}` is missing: a {name} datasource needs {}",
-                names(required)
+                "`{}` is missing: a {name} datasource needs {}",
+                key.directive,
+                names(&mut required())
             ),
         ));
     }

@@ -485,17 +485,17 @@ fn connector(lines: &[(String, String, usize)]) -> Option<String> {
     let (first, ..) = lines.first()?;
     let (name, table) = super::read::connector_table(first);
     let mut items = Vec::new();
-    for (directive, key) in table {
-        let Some((_, value, _)) = lines.iter().find(|(d, ..)| d == directive) else {
+    for key in table {
+        let Some((_, value, _)) = lines.iter().find(|(d, ..)| d == key.directive) else {
             continue;
         };
-        if super::read::is_flag(directive) {
+        if key.flag {
             // `False` is Tinybird's default: nothing to write.
             if value == "True" {
-                items.push((*key).to_owned());
+                items.push(key.name.to_owned());
             }
         } else {
-            items.push(format!("{key} = {value:?}"));
+            items.push(format!("{} = {value:?}", key.name));
         }
     }
     Some(call("    ", name, &items))
